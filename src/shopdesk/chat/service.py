@@ -1,0 +1,407 @@
+"""Conversations and messages on the live system (CHAT-1…CHAT-9)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shopdesk.store.access import Actor, Forbidden, NotFound, get_shop
+from shopdesk.store.accounts import audit
+from shopdesk.store.models import (
+    Attachment,
+    Conversation,
+    ConversationEvent,
+    Membership,
+    Message,
+    Order,
+    Product,
+    Rating,
+    User,
+)
+
+MESSAGE_KINDS = ("text", "sticker", "emoji", "image", "video", "product_card", "order_card")
+
+
+class ChatError(Exception):
+    """A refused chat action; `code` is stable, the message is for people."""
+
+    def __init__(self, message: str, code: str, status: int = 409, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.extra = extra
+
+
+@dataclass
+class Draft:
+    client_id: str
+    kind: str = "text"
+    text: str = ""
+    attachment_id: int | None = None
+    product_id: int | None = None
+    order_id: int | None = None
+
+
+@dataclass
+class Screening:
+    """What the send path learned from screening a draft (SCR-D1)."""
+
+    verdict: str  # block | flag | allow
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+
+Screener = Callable[[Draft, Actor, Conversation], Screening | None]
+
+
+def sender_of(actor: Actor, conv: Conversation) -> tuple[str, str]:
+    """(CONTRACTS §1 sender, detailed role) of a message this actor writes in `conv`."""
+    if actor.is_buyer and conv.buyer_id == actor.user_id:
+        return "buyer", "buyer"
+    if actor.is_staff:
+        return "platform", "staff"
+    role = actor.role_in(conv.shop_id)
+    if role is None:
+        raise NotFound("conversation")
+    return "agent", role
+
+
+def open_conversation(
+    session: Session,
+    actor: Actor,
+    shop_id: int,
+    now: datetime,
+    product_id: int | None = None,
+    order_id: int | None = None,
+) -> tuple[Conversation, bool]:
+    if not actor.is_buyer:
+        # rule CHAT-3: only a buyer starts a conversation; sellers answer.
+        raise ChatError(
+            "only buyers start conversations; a shop may only write to buyers who contacted it "
+            "(CHAT-3)",
+            code="chat3_seller_cannot_initiate",
+            status=403,
+        )
+    get_shop(session, actor, shop_id)
+    if product_id is not None:
+        _product_of_shop(session, product_id, shop_id)
+    if order_id is not None:
+        _order_of(session, order_id, shop_id, actor.user_id)
+    existing = session.scalars(
+        select(Conversation).where(
+            Conversation.shop_id == shop_id, Conversation.buyer_id == actor.user_id
+        )
+    ).first()
+    if existing is not None:
+        if product_id is not None:
+            existing.product_id = product_id
+        if order_id is not None:
+            existing.order_id = order_id
+        return existing, False
+    conv = Conversation(
+        shop_id=shop_id,
+        buyer_id=actor.user_id,
+        product_id=product_id,
+        order_id=order_id,
+        created_at=now,
+        last_seq=0,
+    )
+    try:
+        with session.begin_nested():
+            session.add(conv)
+    except IntegrityError:  # the same buyer opened it concurrently
+        conv = session.scalars(
+            select(Conversation).where(
+                Conversation.shop_id == shop_id, Conversation.buyer_id == actor.user_id
+            )
+        ).one()
+        return conv, False
+    audit(session, actor, "conversation.open", "conversation", conv.id, now=now, shop_id=shop_id)
+    return conv, True
+
+
+def _product_of_shop(session: Session, product_id: int, shop_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None or product.shop_id != shop_id:
+        raise ChatError("that product is not sold by this shop", "invalid_product", 422)
+    return product
+
+
+def _order_of(session: Session, order_id: int, shop_id: int, buyer_id: int) -> Order:
+    order = session.get(Order, order_id)
+    if order is None or order.shop_id != shop_id or order.buyer_id != buyer_id:
+        raise ChatError("that order is not between this buyer and shop", "invalid_order", 422)
+    return order
+
+
+def _validate_draft(
+    session: Session, actor: Actor, conv: Conversation, draft: Draft, max_chars: int
+) -> dict[str, Any] | None:
+    if not draft.client_id or len(draft.client_id) > 64:
+        raise ChatError("client_id is required (1–64 characters)", "invalid_client_id", 422)
+    if draft.kind not in MESSAGE_KINDS:
+        raise ChatError(
+            f"kind must be one of {', '.join(MESSAGE_KINDS)}", "invalid_kind", 422
+        )
+    if len(draft.text) > max_chars:
+        raise ChatError(
+            f"a message may have at most {max_chars} characters", "message_too_long", 422
+        )
+    payload: dict[str, Any] | None = None
+    if draft.kind in ("text", "sticker", "emoji") and not draft.text.strip():
+        raise ChatError(f"a {draft.kind} message needs text", "empty_message", 422)
+    if draft.kind in ("image", "video"):
+        if draft.kind == "video":
+            raise ChatError(
+                "video messages are not accepted yet; send an image or a link to the listing",
+                "unsupported_kind",
+                422,
+            )
+        att = session.get(Attachment, draft.attachment_id) if draft.attachment_id else None
+        if att is None or att.owner_id != actor.user_id:
+            raise ChatError(
+                "an image message needs an attachment_id you uploaded", "invalid_attachment", 422
+            )
+    if draft.kind == "product_card":
+        if draft.product_id is None:
+            raise ChatError("a product card needs product_id", "invalid_product", 422)
+        p = _product_of_shop(session, draft.product_id, conv.shop_id)
+        payload = {"product": p.id, "title": p.title, "price_cents": p.price_cents,
+                   "currency": p.currency}
+    if draft.kind == "order_card":
+        if draft.order_id is None:
+            raise ChatError("an order card needs order_id", "invalid_order", 422)
+        o = _order_of(session, draft.order_id, conv.shop_id, conv.buyer_id)
+        payload = {"order": o.id, "status": o.status, "total_cents": o.total_cents}
+    return payload
+
+
+def find_by_client_id(
+    session: Session, conv_id: int, author_id: int, client_id: str
+) -> Message | None:
+    return session.scalars(
+        select(Message).where(
+            Message.conversation_id == conv_id,
+            Message.author_id == author_id,
+            Message.client_id == client_id,
+        )
+    ).first()
+
+
+def post_message(
+    session: Session,
+    actor: Actor,
+    conv: Conversation,
+    draft: Draft,
+    now: datetime,
+    *,
+    max_chars: int = 4000,
+    screener: Screener | None = None,
+) -> tuple[Message, bool]:
+    """Store a message; returns (message, created). The same client_id again is a replay."""
+    actor.require_scope("chat:write")
+    previous = find_by_client_id(session, conv.id, actor.user_id, draft.client_id)
+    if previous is not None:
+        if previous.text != draft.text or previous.kind != draft.kind:
+            raise ChatError(
+                "this client_id was already used for a different message", "client_id_reused"
+            )
+        return previous, False
+    sender, role = sender_of(actor, conv)
+    if sender == "agent" and not conv.buyer_has_written:
+        # rule CHAT-3: a seller only answers buyers who contacted the shop.
+        raise ChatError(
+            "this buyer has not written to the shop; sellers may only answer buyers (CHAT-3)",
+            code="chat3_no_buyer_contact",
+            status=403,
+        )
+    payload = _validate_draft(session, actor, conv, draft, max_chars)
+    screening = screener(draft, actor, conv) if screener else None
+    if screening is not None and screening.verdict == "block":
+        raise ChatError(
+            "the message was not sent: it breaks the marketplace's messaging rules; edit it "
+            "and try again",
+            code="message_blocked",
+            status=422,
+            findings=screening.findings,
+        )
+    seq = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conv.id)
+        .values(last_seq=Conversation.last_seq + 1, last_message_at=now)
+        .returning(Conversation.last_seq)
+    ).scalar_one()
+    msg = Message(
+        conversation_id=conv.id,
+        seq=seq,
+        at=now,
+        sender=sender,
+        sender_role=role,
+        author_id=actor.user_id,
+        kind=draft.kind,
+        text=draft.text,
+        attachment_id=draft.attachment_id,
+        payload=payload,
+        client_id=draft.client_id,
+        screening=(
+            {"verdict": screening.verdict, "findings": screening.findings}
+            if screening and screening.findings
+            else None
+        ),
+    )
+    session.add(msg)
+    session.flush()
+    session.refresh(conv)
+    if sender == "buyer":
+        conv.buyer_has_written = True
+        if conv.waiting_since is None:
+            conv.waiting_since = now
+    elif sender == "agent":
+        conv.waiting_since = None
+        if conv.assigned_agent_id is None and role == "agent":
+            conv.assigned_agent_id = actor.user_id
+            conv.assigned_at = now
+    return msg, True
+
+
+def post_automatic(
+    session: Session, conv: Conversation, text: str, now: datetime, *, sender: str = "bot",
+    payload: dict[str, Any] | None = None,
+) -> Message:
+    """A bot or platform message (never a reply, EV-3)."""
+    seq = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conv.id)
+        .values(last_seq=Conversation.last_seq + 1, last_message_at=now)
+        .returning(Conversation.last_seq)
+    ).scalar_one()
+    msg = Message(
+        conversation_id=conv.id, seq=seq, at=now, sender=sender, sender_role=sender,
+        author_id=None, kind="text", text=text, payload=payload,
+    )
+    session.add(msg)
+    session.flush()
+    return msg
+
+
+def list_messages(
+    session: Session, conv: Conversation, after_seq: int = 0, limit: int = 200
+) -> list[Message]:
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conv.id, Message.seq > after_seq)
+            .order_by(Message.seq)
+            .limit(limit)
+        )
+    )
+
+
+def audience(session: Session, conv: Conversation) -> list[int]:
+    members = session.scalars(select(Membership.user_id).where(Membership.shop_id == conv.shop_id))
+    return [conv.buyer_id, *members]
+
+
+def record_event(
+    session: Session, conv: Conversation, type_: str, now: datetime, actor: Actor | None,
+    **data: Any,
+) -> ConversationEvent:
+    ev = ConversationEvent(
+        conversation_id=conv.id, at=now, type=type_, data=data,
+        actor_id=actor.user_id if actor else None,
+    )
+    session.add(ev)
+    return ev
+
+
+def close_conversation(session: Session, actor: Actor, conv: Conversation, now: datetime) -> None:
+    sender, _role = sender_of(actor, conv)
+    if sender == "buyer":
+        raise ChatError("only the shop or the platform closes a session (SES-2)", "forbidden", 403)
+    record_event(session, conv, "close", now, actor, by="seller" if sender == "agent" else
+                 "platform")
+    conv.assigned_agent_id = None
+    conv.waiting_since = None
+    audit(session, actor, "conversation.close", "conversation", conv.id, now=now,
+          shop_id=conv.shop_id)
+
+
+def rate(session: Session, actor: Actor, conv: Conversation, stars: int, comment: str,
+         now: datetime) -> Rating:
+    if not (actor.is_buyer and conv.buyer_id == actor.user_id):
+        raise ChatError("only the buyer of this conversation rates it (CHAT-9)", "forbidden", 403)
+    if not 1 <= stars <= 5:
+        raise ChatError("stars must be 1 to 5 (CHAT-9)", "invalid_rating", 422)
+    if conv.last_seq == 0:
+        raise ChatError("there is no chat to rate yet", "nothing_to_rate", 409)
+    r = Rating(conversation_id=conv.id, buyer_id=actor.user_id, at=now, stars=stars,
+               comment=comment)
+    session.add(r)
+    audit(session, actor, "conversation.rate", "conversation", conv.id, now=now,
+          shop_id=conv.shop_id, stars=stars)
+    return r
+
+
+def assign_to(session: Session, actor: Actor, conv: Conversation, agent_id: int | None,
+              now: datetime, action: str) -> None:
+    """take / release / transfer (agents) — within the conversation's shop only."""
+    actor.require_shop_role(conv.shop_id)
+    if agent_id is not None:
+        member = session.scalars(
+            select(Membership).where(
+                Membership.shop_id == conv.shop_id, Membership.user_id == agent_id
+            )
+        ).first()
+        if member is None:
+            raise ChatError("that person is not on this shop's team", "invalid_agent", 422)
+    if action == "release" and conv.assigned_agent_id != actor.user_id and (
+        actor.role_in(conv.shop_id) == "agent"
+    ):
+        raise ChatError("agents release only conversations assigned to them", "forbidden", 403)
+    conv.assigned_agent_id = agent_id
+    conv.assigned_at = now if agent_id else None
+    audit(session, actor, f"conversation.{action}", "conversation", conv.id, now=now,
+          shop_id=conv.shop_id, agent=agent_id)
+
+
+def message_json(msg: Message, author: User | None = None) -> dict[str, Any]:
+    return {
+        "id": msg.id,
+        "conversation": msg.conversation_id,
+        "seq": msg.seq,
+        "at": msg.at.isoformat().replace("+00:00", "Z"),
+        "sender": msg.sender,
+        "sender_role": msg.sender_role,
+        "author": msg.author_id,
+        "author_name": author.display_name if author else None,
+        "kind": msg.kind,
+        "text": msg.text,
+        "attachment": msg.attachment_id,
+        "payload": msg.payload,
+        "client_id": msg.client_id,
+        "flagged": bool(msg.screening and msg.screening.get("verdict") == "flag"),
+    }
+
+
+def conversation_json(conv: Conversation) -> dict[str, Any]:
+    def iso(d: datetime | None) -> str | None:
+        return d.isoformat().replace("+00:00", "Z") if d else None
+
+    return {
+        "id": conv.id,
+        "shop": conv.shop_id,
+        "buyer": conv.buyer_id,
+        "product": conv.product_id,
+        "order": conv.order_id,
+        "created_at": iso(conv.created_at),
+        "last_seq": conv.last_seq,
+        "last_message_at": iso(conv.last_message_at),
+        "waiting_since": iso(conv.waiting_since),
+        "assigned_agent": conv.assigned_agent_id,
+        "handed_over": conv.handed_over,
+    }

@@ -1,0 +1,146 @@
+"""Who is asking, and what they may see: tenant isolation lives here and only here.
+
+Every query for a tenant-owned row goes through these filters, so an endpoint cannot forget
+one. A row the actor may not see is reported as missing (404), never as forbidden, so its
+existence does not leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy.orm import Session
+
+from shopdesk.store.models import Conversation, OfflineTicket, Shop
+
+SELLER_ROLES = ("owner", "admin", "agent")
+MANAGER_ROLES = ("owner", "admin")
+
+# Scopes an API token may carry (TEAM-4). A token never has more than its user's role allows.
+ALL_SCOPES = ("chat:read", "chat:write", "shop:manage", "platform")
+
+
+class NotFound(Exception):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+        self.what = what
+
+
+class Forbidden(Exception):
+    def __init__(self, message: str, code: str = "forbidden") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    username: str
+    kind: str  # buyer | seller | staff
+    shop_roles: dict[int, str] = field(default_factory=dict)
+    scopes: frozenset[str] = frozenset(ALL_SCOPES)
+    token_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+    @property
+    def is_buyer(self) -> bool:
+        return self.kind == "buyer"
+
+    def role_in(self, shop_id: int) -> str | None:
+        return self.shop_roles.get(shop_id)
+
+    def require_scope(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"this token lacks the scope '{scope}'", code="insufficient_scope")
+
+    def require_shop_role(self, shop_id: int, roles: tuple[str, ...] = SELLER_ROLES) -> str:
+        role = self.shop_roles.get(shop_id)
+        if self.is_staff:
+            return "staff"
+        if role is None:
+            raise NotFound("shop")
+        if role not in roles:
+            raise Forbidden(
+                f"only the shop's {' or '.join(roles)} may do this; you are its {role}",
+                code="role_forbidden",
+            )
+        return role
+
+
+def default_scopes(kind: str) -> frozenset[str]:
+    if kind == "staff":
+        return frozenset(ALL_SCOPES)
+    if kind == "seller":
+        return frozenset({"chat:read", "chat:write", "shop:manage"})
+    return frozenset({"chat:read", "chat:write"})
+
+
+def conversation_filter(actor: Actor) -> ColumnElement[bool]:
+    if actor.is_staff:
+        return true()
+    if actor.is_buyer:
+        return Conversation.buyer_id == actor.user_id
+    if actor.shop_roles:
+        return Conversation.shop_id.in_(list(actor.shop_roles))
+    return false()
+
+
+def shop_filter(actor: Actor) -> ColumnElement[bool]:
+    """Shops are public storefronts for buyers; sellers see only their own shops."""
+    if actor.is_staff or actor.is_buyer:
+        return true()
+    return Shop.id.in_(list(actor.shop_roles)) if actor.shop_roles else false()
+
+
+def ticket_filter(actor: Actor) -> ColumnElement[bool]:
+    if actor.is_staff:
+        return true()
+    if actor.is_buyer:
+        return OfflineTicket.buyer_id == actor.user_id
+    if actor.shop_roles:
+        return OfflineTicket.shop_id.in_(list(actor.shop_roles))
+    return false()
+
+
+def visible_conversations(actor: Actor) -> Select[tuple[Conversation]]:
+    return select(Conversation).where(conversation_filter(actor))
+
+
+def get_conversation(session: Session, actor: Actor, conversation_id: int) -> Conversation:
+    conv = session.scalars(
+        visible_conversations(actor).where(Conversation.id == conversation_id)
+    ).first()
+    if conv is None:
+        raise NotFound("conversation")
+    return conv
+
+
+def get_shop(session: Session, actor: Actor, shop_id: int) -> Shop:
+    shop = session.scalars(select(Shop).where(shop_filter(actor), Shop.id == shop_id)).first()
+    if shop is None:
+        raise NotFound("shop")
+    return shop
+
+
+def get_ticket(session: Session, actor: Actor, ticket_id: int) -> OfflineTicket:
+    ticket = session.scalars(
+        select(OfflineTicket).where(ticket_filter(actor), OfflineTicket.id == ticket_id)
+    ).first()
+    if ticket is None:
+        raise NotFound("ticket")
+    return ticket
+
+
+def describe(actor: Actor) -> dict[str, Any]:
+    return {
+        "id": actor.user_id,
+        "username": actor.username,
+        "kind": actor.kind,
+        "shops": [{"shop": s, "role": r} for s, r in sorted(actor.shop_roles.items())],
+        "scopes": sorted(actor.scopes),
+    }

@@ -1,0 +1,84 @@
+"""Request-scoped pieces: the database session, the clock, and who is calling."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from shopdesk.config import Settings
+from shopdesk.store.access import Actor
+from shopdesk.store.accounts import actor_for, actor_from_token
+from shopdesk.store.models import User
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class AuthError(Exception):
+    def __init__(self, message: str, status: int = 401, code: str = "unauthenticated") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    with factory() as session, session.begin():
+        yield session
+
+
+def resolve_actor(session: Session, request: Request, now: datetime) -> Actor:
+    auth = request.headers.get("authorization", "")
+    if auth:
+        scheme, _, secret = auth.partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            raise AuthError("use 'Authorization: Bearer <token>'")
+        actor = actor_from_token(session, secret.strip(), now)
+        if actor is None:
+            raise AuthError("the token is invalid, expired or revoked")
+        return actor
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    if user_id is None:
+        raise AuthError("log in or send 'Authorization: Bearer <token>'")
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        request.session.clear()
+        raise AuthError("your session has ended; log in again")
+    if request.method not in SAFE_METHODS:
+        expected = request.session.get("csrf")
+        sent = request.headers.get("x-csrf-token", "")
+        if not expected or not secrets.compare_digest(expected, sent):
+            raise AuthError("missing or wrong X-CSRF-Token header", 403, "csrf_failed")
+    return actor_for(session, user)
+
+
+def current_actor(
+    request: Request,
+    session: Annotated[Session, Depends(get_db)],
+    clock: Annotated[Callable[[], datetime], Depends(get_clock)],
+) -> Actor:
+    return resolve_actor(session, request, clock())
+
+
+DB = Annotated[Session, Depends(get_db)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+Clock = Annotated[Callable[[], datetime], Depends(get_clock)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
