@@ -7,32 +7,32 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from tests.support.pg import create_private_database, drop_database, reset_schema
+from tests.support.world import PASSWORD, FakeClock, World, auth, build_world
 
 from shopdesk.config import Settings
 from shopdesk.store.db import make_engine, make_sessionmaker
 from shopdesk.store.migrate import upgrade
 from shopdesk.web.app import create_app
-from tests.support.world import PASSWORD, FakeClock, World, auth, build_world
 
 POSTGRES_URL = os.environ.get("SHOPDESK_TEST_POSTGRES_URL")
 
 
-def reset_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+@pytest.fixture(scope="session")
+def private_postgres() -> Iterator[str]:
+    assert POSTGRES_URL
+    url = create_private_database(POSTGRES_URL)
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
-    assert POSTGRES_URL
-    reset_postgres(POSTGRES_URL)
-    return POSTGRES_URL
+    url: str = request.getfixturevalue("private_postgres")
+    reset_schema(url)
+    return url
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 
@@ -57,6 +58,6 @@ def validate_windows(windows: list[Window]) -> None:
         by_day.setdefault(w.weekday, []).append(w)
     for day, ws in by_day.items():
         ws.sort(key=lambda w: w.opens)
-        for a, b in zip(ws, ws[1:], strict=False):
+        for a, b in pairwise(ws):
             if a.closes == time(0) or a.closes > b.opens:
                 raise ValueError(f"windows overlap on weekday {day}")

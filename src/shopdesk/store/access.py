@@ -107,7 +107,7 @@ def ticket_filter(actor: Actor) -> ColumnElement[bool]:
     return false()
 
 
-def visible_conversations(actor: Actor) -> Select[tuple[Conversation]]:
+def visible_conversations(actor: Actor) -> Select[Conversation]:
     return select(Conversation).where(conversation_filter(actor))
 
 

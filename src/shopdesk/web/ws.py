@@ -34,7 +34,7 @@ def _authenticate(ws: WebSocket) -> Actor | None:
         origin = ws.headers.get("origin", "")
         host = ws.headers.get("host", "")
         # Cookie auth only from our own pages: a foreign origin cannot ride the cookie.
-        if user_id is None or not origin.split("://", 1)[-1] == host:
+        if user_id is None or origin.split("://", 1)[-1] != host:
             return None
         user = db.get(User, user_id)
         return actor_for(db, user) if user is not None and user.is_active else None

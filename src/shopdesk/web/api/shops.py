@@ -142,7 +142,8 @@ def put_vacation(
     _manager(actor, shop_id)
     now = clock()
     if body.enabled == shop.vacation_mode:
-        raise ApiError(409, "no_change", f"vacation mode is already {'on' if body.enabled else 'off'}")
+        state = "on" if body.enabled else "off"
+        raise ApiError(409, "no_change", f"vacation mode is already {state}")
     if body.enabled:
         db.add(VacationPeriod(shop_id=shop.id, start=now, end=None))
     else:
@@ -164,7 +165,9 @@ def vacation_history(shop_id: int, actor: CurrentActor, db: DB) -> list[dict[str
     get_shop(db, actor, shop_id)
     actor.require_shop_role(shop_id)
     periods = db.scalars(
-        select(VacationPeriod).where(VacationPeriod.shop_id == shop_id).order_by(VacationPeriod.start)
+        select(VacationPeriod)
+        .where(VacationPeriod.shop_id == shop_id)
+        .order_by(VacationPeriod.start)
     )
     return [{"start": iso(p.start), "end": iso(p.end)} for p in periods]
 
