@@ -287,3 +287,24 @@ class AuditEntry(Base):
     target_id: Mapped[str] = mapped_column(String(64))
     shop_id: Mapped[int | None] = mapped_column(Integer, index=True)
     details: Mapped[dict[str, Any]]
+
+
+class Timer(Base):
+    """A durable timer: fires once at or after `due_at`, even across restarts and processes.
+
+    `key` makes scheduling idempotent (the same deadline armed twice is one timer).
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "fired_at", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    due_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    fired_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    fired_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
