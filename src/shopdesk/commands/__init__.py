@@ -7,7 +7,7 @@ import importlib
 import typer
 
 # Each entry is a module under shopdesk.commands with a `register(app: typer.Typer)` function.
-_MODULES = ("server", "evaluate", "screen", "kb")
+_MODULES = ("server", "export", "evaluate", "screen", "kb")
 
 
 def register_all(app: typer.Typer) -> None:
