@@ -8,7 +8,7 @@ existence does not leak.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
@@ -144,3 +144,12 @@ def describe(actor: Actor) -> dict[str, Any]:
         "shops": [{"shop": s, "role": r} for s, r in sorted(actor.shop_roles.items())],
         "scopes": sorted(actor.scopes),
     }
+
+
+def shop_rows_filter(actor: Actor, shop_column: Any) -> ColumnElement[bool]:
+    """Rows owned by a shop (ledger entries, appeals, evaluations): its team and staff only."""
+    if actor.is_staff:
+        return true()
+    if actor.shop_roles:
+        return cast(ColumnElement[bool], shop_column.in_(list(actor.shop_roles)))
+    return false()

@@ -308,3 +308,62 @@ class Timer(Base):
     fired_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Evaluation(Base):
+    """One shop's scheduled evaluation (EVAL-1/2, EV-8), stored with the policy version used."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "policy", "scheduled_for", name="uq_evaluations_schedule"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    policy: Mapped[str] = mapped_column(String(40))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    scheduled_for: Mapped[datetime]
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    computed_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(24))
+    response_rate: Mapped[float | None]
+    satisfaction_rate: Mapped[float | None]
+    # The whole CONTRACTS §2 shop object, including sessions_detail (MET-D2).
+    result: Mapped[dict[str, Any]]
+
+
+class LedgerEntry(Base):
+    """Append-only penalty ledger (PEN-D1): a reversal is a new entry, never a deletion."""
+
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    # warning | violation | escalated_violation | screening_violation | reversal
+    kind: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(16))
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text)
+    sanctions: Mapped[list[Any]]
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluations.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Appeal(Base):
+    """A seller's appeal of a ledger entry (APL-1); staff grant or deny it (APL-2)."""
+
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    appellant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    # pending | granted (the entry is reversed) | denied (the entry stands)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)

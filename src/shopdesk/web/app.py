@@ -20,6 +20,7 @@ from shopdesk.config import Settings
 from shopdesk.store.db import make_engine, make_sessionmaker
 from shopdesk.web import errors, pages, ws
 from shopdesk.web.api import attachments, auth, conversations, shops, tickets
+from shopdesk.web.api import health as account_health
 from shopdesk.web.deps import utcnow
 
 STATIC = Path(__file__).with_name("static")
@@ -113,7 +114,7 @@ def create_app(
                 "broker": type(the_broker).__name__, "database": engine.dialect.name}
 
     for router in (auth.router, shops.router, conversations.router, attachments.router,
-                   tickets.router):
+                   tickets.router, account_health.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(ws.router)
     app.include_router(pages.router)
