@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shopdesk.store.access import Actor, Forbidden, NotFound, get_shop
+from shopdesk.store.access import Actor, NotFound, get_shop
 from shopdesk.store.accounts import audit
 from shopdesk.store.models import (
     Attachment,
