@@ -1,0 +1,1 @@
+"""Detectors per rule family; each yields `Finding`s with original offsets."""

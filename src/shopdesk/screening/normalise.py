@@ -1,0 +1,254 @@
+"""Normalisation with a map back to original offsets (rule SCR-D2).
+
+Two views are built from a message:
+- ``plain``: NFKC, lower case, look-alike letters folded to Latin, zero-width/joiner
+  characters and emoji modifiers dropped, Chinese full stop to '.', leetspeak inside
+  mixed letter/digit words undone (used by the phrase rules SCR-2…SCR-11);
+- ``contact``: ``plain`` plus digits written as words (English, Chinese incl. 壹贰叁/幺/两),
+  digit look-alikes (l/O inside numbers), "at/dot" spellings, defanged dots and spaced-out
+  letters collapsed (used by the contact detectors of SCR-1).
+Every view keeps, for each of its characters, the original [start, end) it came from.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f\ufe0e\ufe0f\u20e3"
+
+# Look-alike letters (Cyrillic, Greek) folded to Latin; math alphanumerics go through NFKC.
+_LOOKALIKE = {
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+    "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g", "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w",
+    "в": "b", "к": "k", "м": "m", "н": "h", "т": "t", "ь": "b", "ү": "y", "ο": "o",
+    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "γ": "y", "ω": "w", "η": "n", "μ": "u",
+    "。": ".", "｡": ".", "＠": "@", "﹫": "@", "：": ":", "，": ",", "．": ".",
+}  # fmt: skip
+
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_DIGIT_LOOK = {"o": "0", "l": "1", "i": "1", "|": "1"}
+
+EN_NUM = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5",
+    "seis": "6", "siete": "7", "ocho": "8", "nueve": "9",
+}  # fmt: skip
+ZH_NUM = {
+    "零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "兩": "2",
+    "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
+    "壹": "1", "贰": "2", "貳": "2", "叁": "3", "參": "3", "叄": "3", "肆": "4", "伍": "5",
+    "陆": "6", "陸": "6", "柒": "7", "捌": "8", "玖": "9",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    """One original character -> its normalised form ('' to drop it)."""
+    if ch in ZERO_WIDTH:
+        return ""
+    if ch in _LOOKALIKE:
+        return _LOOKALIKE[ch]
+    out = unicodedata.normalize("NFKC", ch)
+    if ch != out and len(out) > 1 and not out.isascii():
+        out = ch  # keep compatibility expansions of CJK etc. as the original
+    res = []
+    for c in out.lower():
+        c = _LOOKALIKE.get(c, c)
+        cat = unicodedata.category(c)
+        if cat in ("Mn", "Me", "Cf", "Sk") and c not in "^`":
+            continue
+        if cat == "So" and unicodedata.category(c) == "So":
+            c = " "  # emoji and symbols act as separators
+        res.append(c)
+    return "".join(res)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A normalised text plus, per character, the original [start, end) it came from."""
+
+    text: str
+    starts: tuple[int, ...] | None  # None: identity mapping
+    ends: tuple[int, ...] | None
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """Original offsets of the normalised span [i, j)."""
+        if self.starts is None or self.ends is None:
+            return i, j
+        if j <= i:
+            return self.starts[i] if i < len(self.starts) else 0, self.starts[i] if i < len(
+                self.starts
+            ) else 0
+        return self.starts[i], self.ends[j - 1]
+
+
+def _identity(text: str) -> View:
+    return View(text, None, None)
+
+
+def _fold(text: str) -> View:
+    if text.isascii():
+        return _identity(text.lower())
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, ch in enumerate(text):
+        out = _fold_char(ch)
+        for c in out:
+            chars.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+    return View("".join(chars), tuple(starts), tuple(ends))
+
+
+def rewrite(view: View, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> View:
+    """Apply a regex substitution to a view, keeping the offset map."""
+    text = view.text
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    vs = view.starts if view.starts is not None else range(len(text))
+    ve = view.ends if view.ends is not None else range(1, len(text) + 1)
+    pos = 0
+    changed = False
+    for m in pattern.finditer(text):
+        a, b = m.span()
+        new = repl(m)
+        if new == m.group(0):
+            continue
+        changed = True
+        pieces.append(text[pos:a])
+        starts.extend(vs[pos:a])
+        ends.extend(ve[pos:a])
+        if new:
+            o_start = vs[a] if a < len(text) else (ve[-1] if len(text) else 0)
+            o_end = ve[b - 1] if b > a else o_start
+            pieces.append(new)
+            starts.extend([o_start] * len(new))
+            ends.extend([o_end] * len(new))
+        pos = b
+    if not changed:
+        return view
+    pieces.append(text[pos:])
+    starts.extend(vs[pos:])
+    ends.extend(ve[pos:])
+    return View("".join(pieces), tuple(starts), tuple(ends))
+
+
+_MIXED_TOKEN = re.compile(
+    r"(?<![a-z0-9])(?=[a-z0-9@$]*[a-z][a-z0-9@$]*[a-z])[a-z0-9@$]*\d[a-z0-9@$]*"
+)
+_LEET_TRIGGER = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
+
+
+def _unleet(m: re.Match[str]) -> str:
+    tok = m.group(0)
+    if tok.count("@") and not re.fullmatch(r"[a-z0-9]*@[a-z0-9]*", tok):
+        return tok
+    if _UNIT.fullmatch(tok):  # units and ordinals: 5000mah, 65w, 10am, 2nd
+        return tok
+    head = tok[0] if tok[0] in "@$" else ""
+    return head + "".join(_LEET.get(c, c) for c in tok[len(head) :])
+
+
+_UNIT = re.compile(
+    r"[\d.]+(?:mah|w|kw|am|pm|kg|g|cm|mm|m|km|gb|tb|mb|v|k|x|ml|l|in|ft|lb|lbs|oz|hz|ghz|th|st|nd|"
+    r"rd|pcs|pc|s|h|hr|hrs|min|d|y|yr|yrs|mo|p|xl|xxl|xs)"
+)
+
+
+def plain_view(folded: View) -> View:
+    """View for phrase rules (SCR-2…SCR-11): the folded text with leetspeak undone."""
+    if _LEET_TRIGGER.search(folded.text):
+        return rewrite(folded, _MIXED_TOKEN, _unleet)
+    return folded
+
+
+# --- contact view -----------------------------------------------------------------------
+
+_EN_NUM_RE = re.compile(r"\b(" + "|".join(sorted(EN_NUM, key=len, reverse=True)) + r")\b")
+_EN_NUM_RUN = re.compile(
+    r"\b(?:" + "|".join(EN_NUM) + r")(?:[\s,.\-]+(?:" + "|".join(EN_NUM) + r")){2,}\b"
+)
+_ZH_NUM_RE = re.compile("[" + "".join(ZH_NUM) + "]")
+_ZH_NUM_RUN = re.compile("[" + "".join(ZH_NUM) + r"](?:[\s,.\-]*[" + "".join(ZH_NUM) + "]){2,}")
+_DIGIT_LOOK_RE = re.compile(r"(?<![a-z])(?=[0-9oli|]*\d)(?=(?:[oli|]*\d){2})[0-9oli|]{3,}(?![a-z])")
+_DEFANG = re.compile(r"\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*")
+_DOT_WORD = re.compile(
+    r"(?<=[a-z0-9])\s*(?:\bdot\b|点|點|\s\.\s?|\.\s)\s*(?=(?:com|net|org|cn|co|io|me|shop|store|info|biz|us|uk|hk|tw|de|online|site|xyz|top|vip|cc|tv|app|link|club)\b)"
+)
+_AT_WORD = re.compile(
+    r"(?<=[a-z0-9_])\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|\bat\b|艾特|圈a|\s@\s?|@\s)\s*(?=[a-z0-9\-]+\.[a-z]{2,})"
+)
+_SPACED = re.compile(r"(?<![a-z0-9])(?:[a-z0-9@.:/\-_](?: |\u3000)){3,}[a-z0-9@.:/\-_](?![a-z0-9])")
+
+
+_WEBMAIL = re.compile(
+    r"(?:gmail|googlemail|outlook|hotmail|yahoo|live|msn|icloud|me|aol|proton|protonmail|qq|163|"
+    r"126|sina|foxmail|yeah|gmx|mail|yandex|zoho)\."
+)
+
+
+def _at_repl(m: re.Match[str]) -> str:
+    """'name at gmail dot com' -> '@' only where the left side looks like a mailbox name."""
+    word = m.group(0).strip()
+    if word not in ("at",):
+        return "@"  # bracketed (at), 艾特, spaced @
+    left = re.search(r"[\w.'’\-]+$", m.string[: m.start()])
+    tok = left.group(0) if left else ""
+    if "'" in tok or "’" in tok:
+        return m.group(0)
+    if re.search(r"[\d_.]", tok) or _WEBMAIL.match(m.string, m.end()):
+        return "@"
+    return m.group(0)
+
+
+def _num_run(table: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    def repl(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if table is EN_NUM:
+            return _EN_NUM_RE.sub(lambda w: table[w.group(0)], s)
+        return "".join(table.get(c, c) for c in s)
+
+    return repl
+
+
+def contact_view(folded: View) -> View:
+    """View for contact detectors (SCR-1): numbers as digits, obfuscations undone."""
+    v = folded
+    t = v.text
+    if not t.isascii() and _ZH_NUM_RUN.search(t):
+        v = rewrite(v, _ZH_NUM_RUN, _num_run(ZH_NUM))
+    if _EN_NUM_RUN.search(v.text):
+        v = rewrite(v, _EN_NUM_RUN, _num_run(EN_NUM))
+    if re.search(r"[oli|]\d|\d[oli|]", v.text):
+        v = rewrite(v, _DIGIT_LOOK_RE, lambda m: "".join(_DIGIT_LOOK.get(c, c) for c in m.group(0)))
+    t = v.text
+    if "[" in t or "(" in t or "{" in t:
+        v = rewrite(v, _DEFANG, lambda m: ".")
+    if _SPACED.search(v.text):
+        v = rewrite(v, _SPACED, lambda m: m.group(0).replace(" ", "").replace("\u3000", ""))
+    if "dot" in v.text or "点" in v.text or "點" in v.text or " ." in v.text or ". " in v.text:
+        v = rewrite(v, _DOT_WORD, lambda m: ".")
+    if "at" in v.text or "艾特" in v.text or "@" in v.text or "圈a" in v.text:
+        v = rewrite(v, _AT_WORD, _at_repl)
+    return v
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    original: str
+    plain: View
+    contact: View
+
+
+def normalise(text: str) -> Normalised:
+    """Both views of ``text`` (rule SCR-D2)."""
+    folded = _fold(text)
+    return Normalised(text, plain_view(folded), contact_view(folded))
