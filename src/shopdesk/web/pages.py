@@ -56,7 +56,7 @@ def login(
         user = authenticate(db, username, password)
         if user is None:
             return templates.TemplateResponse(
-                request, "login.html", {"actor": None, "csrf": "",
+                request, "login.html", {"actor": None, "csrf": "", "username": username[:64],
                                         "error": "Wrong username or password."},
                 status_code=401,
             )

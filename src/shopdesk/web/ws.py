@@ -73,6 +73,9 @@ def _resume(ws: WebSocket, actor: Actor, conversation_id: int, after_seq: int) -
 async def websocket(ws: WebSocket) -> None:
     actor = await run_in_threadpool(_authenticate, ws)
     if actor is None:
+        # Accept first: a close before the handshake is an HTTP 403 that browsers cannot
+        # read, while 4401 tells the client to log in again rather than to retry.
+        await ws.accept()
         await ws.close(code=4401, reason="invalid or missing token")
         return
     await ws.accept()

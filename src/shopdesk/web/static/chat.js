@@ -107,7 +107,7 @@
     ul.replaceChildren(...data.map((c) => {
       const li = document.createElement("li");
       const a = document.createElement("a");
-      a.href = "#"; a.dataset.conversation = c.id;
+      a.href = "#"; a.dataset.conversation = c.id; a.dataset.testid = "conversation";
       a.textContent = `${c.buyer_name || "Buyer " + c.buyer}` + (c.waiting_since ? " · waiting" : "");
       if (c.id === current) a.className = "active";
       a.onclick = (ev) => { ev.preventDefault(); openConversation(c); };
