@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     max_attachment_pixels: int = Field(default=25_000_000, ge=1)
     cookie_secure: bool = False
     token_ttl_days: int = Field(default=30, ge=1)
+    timer_interval_seconds: float = Field(
+        default=5.0, ge=0, description="timer loop period in seconds; 0 disables the loop"
+    )
+    kb_encoder: bool = Field(
+        default=False,
+        description="use the optional sentence encoder in the FAQ matcher (pip extra `semantic`)",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shopdesk.store.models import Conversation, Membership
+
+ASSIGNABLE_ROLES = ("agent", "admin", "owner")
 
 
 def open_load(session: Session, shop_id: int) -> dict[int, int]:
@@ -26,7 +28,7 @@ def assign_waiting(session: Session, shop_id: int, now: datetime, default_capaci
         session.scalars(
             select(Membership)
             .where(Membership.shop_id == shop_id, Membership.online.is_(True))
-            .where(Membership.role.in_(("agent", "admin", "owner")))
+            .where(Membership.role.in_(ASSIGNABLE_ROLES))
         )
     )
     if not agents:
@@ -69,3 +71,30 @@ def online_agents(session: Session, shop_id: int) -> int:
         )
         or 0
     )
+
+
+
+_PRESENCE = select(
+    Membership.user_id,
+    Membership.online,
+    Membership.role,
+    select(Conversation.id)
+    .where(
+        Conversation.shop_id == bindparam("shop_id"),
+        Conversation.assigned_agent_id.is_(None),
+        Conversation.waiting_since.is_not(None),
+    )
+    .exists(),
+).where(Membership.shop_id == bindparam("shop_id"))
+
+
+def shop_presence(session: Session, shop_id: int) -> tuple[list[int], int, bool]:
+    """In one query: the shop's member ids, how many are online, and whether `assign_waiting`
+    could assign anything (a waiting unassigned conversation and an online agent exist)."""
+    rows = session.execute(_PRESENCE, {"shop_id": shop_id}).all()
+    members = [uid for uid, _online, _role, _waiting in rows]
+    online = sum(1 for _uid, on, _role, _waiting in rows if on)
+    assignable = any(
+        on and role in ASSIGNABLE_ROLES and waits for _uid, on, role, waits in rows
+    )
+    return members, online, assignable

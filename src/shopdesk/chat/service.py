@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shopdesk.store.access import Actor, NotFound, get_shop
 from shopdesk.store.accounts import audit
+from shopdesk.store.kb_repo import auto_only
 from shopdesk.store.models import (
     Attachment,
     Conversation,
@@ -24,6 +26,19 @@ from shopdesk.store.models import (
     Rating,
     User,
 )
+
+_CONV_KEYS = tuple(attr.key for attr in inspect(Conversation).column_attrs)
+_MESSAGES = cast(Table, Message.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+# Built once (statement construction and cache-key generation cost more than executing them):
+# the seq increment, which also returns the conversation's current state, and the INSERT.
+_NEXT_SEQ = (
+    _CONVERSATIONS.update()
+    .where(_CONVERSATIONS.c.id == bindparam("conv_id"))
+    .values(last_seq=_CONVERSATIONS.c.last_seq + 1, last_message_at=bindparam("now"))
+    .returning(*(inspect(Conversation).attrs[key].columns[0] for key in _CONV_KEYS))
+)
+_INSERT_MESSAGE = _MESSAGES.insert().returning(_MESSAGES.c.id)
 
 MESSAGE_KINDS = ("text", "sticker", "emoji", "image", "video", "product_card", "order_card")
 
@@ -56,7 +71,7 @@ class Screening:
     findings: list[dict[str, Any]] = field(default_factory=list)
 
 
-Screener = Callable[[Draft, Actor, Conversation], Screening | None]
+Screener = Callable[[Session, Draft, Actor, Conversation], Screening | None]
 
 
 def sender_of(actor: Actor, conv: Conversation) -> tuple[str, str]:
@@ -202,61 +217,36 @@ def post_message(
     *,
     max_chars: int = 4000,
     screener: Screener | None = None,
+    lookup_first: bool = True,
 ) -> tuple[Message, bool]:
-    """Store a message; returns (message, created). The same client_id again is a replay."""
+    """Store a message; returns (message, created). The same client_id again is a replay.
+
+    With `lookup_first=False` the client_id is not looked up before storing: a replay then
+    fails the INSERT on uq_messages_client_id (IntegrityError, the transaction is lost) and
+    the caller retries with `lookup_first=True`. A draft refused before the INSERT is still
+    answered as a replay when its client_id was stored, as with the lookup first.
+    """
     actor.require_scope("chat:write")
-    previous = find_by_client_id(session, conv.id, actor.user_id, draft.client_id)
-    if previous is not None:
-        if previous.text != draft.text or previous.kind != draft.kind:
-            raise ChatError(
-                "this client_id was already used for a different message", "client_id_reused"
-            )
-        return previous, False
-    sender, role = sender_of(actor, conv)
-    if sender == "agent" and not conv.buyer_has_written:
-        # rule CHAT-3: a seller only answers buyers who contacted the shop.
-        raise ChatError(
-            "this buyer has not written to the shop; sellers may only answer buyers (CHAT-3)",
-            code="chat3_no_buyer_contact",
-            status=403,
+    if lookup_first:
+        previous = find_by_client_id(session, conv.id, actor.user_id, draft.client_id)
+        if previous is not None:
+            return _replay(previous, draft), False
+    try:
+        sender, role, payload, screening = _admit(
+            session, actor, conv, draft, max_chars, screener
         )
-    payload = _validate_draft(session, actor, conv, draft, max_chars)
-    screening = screener(draft, actor, conv) if screener else None
-    if screening is not None and screening.verdict == "block":
-        raise ChatError(
-            "the message was not sent: it breaks the marketplace's messaging rules; edit it "
-            "and try again",
-            code="message_blocked",
-            status=422,
-            findings=screening.findings,
-        )
-    seq = session.execute(
-        update(Conversation)
-        .where(Conversation.id == conv.id)
-        .values(last_seq=Conversation.last_seq + 1, last_message_at=now)
-        .returning(Conversation.last_seq)
-    ).scalar_one()
-    msg = Message(
-        conversation_id=conv.id,
-        seq=seq,
-        at=now,
-        sender=sender,
-        sender_role=role,
-        author_id=actor.user_id,
-        kind=draft.kind,
-        text=draft.text,
-        attachment_id=draft.attachment_id,
-        payload=payload,
-        client_id=draft.client_id,
-        screening=(
-            {"verdict": screening.verdict, "findings": screening.findings}
-            if screening and screening.findings
-            else None
-        ),
-    )
-    session.add(msg)
-    session.flush()
-    session.refresh(conv)
+    except (ChatError, NotFound):
+        if not lookup_first:
+            previous = find_by_client_id(session, conv.id, actor.user_id, draft.client_id)
+            if previous is not None:
+                return _replay(previous, draft), False
+        raise
+    msg = _store(session, actor, conv, draft, now, sender, role, payload, screening)
+    if screening is not None and screening.verdict == "flag" and sender == "agent":
+        # rule SCR-D1: delivered, and queued for platform review.
+        from shopdesk.store.reviews import queue_flag
+
+        queue_flag(session, msg, conv.shop_id, screening.findings, now)
     if sender == "buyer":
         conv.buyer_has_written = True
         if conv.waiting_since is None:
@@ -267,6 +257,90 @@ def post_message(
             conv.assigned_agent_id = actor.user_id
             conv.assigned_at = now
     return msg, True
+
+
+def _replay(previous: Message, draft: Draft) -> Message:
+    if previous.text != draft.text or previous.kind != draft.kind:
+        raise ChatError(
+            "this client_id was already used for a different message", "client_id_reused"
+        )
+    return previous
+
+
+def _admit(
+    session: Session,
+    actor: Actor,
+    conv: Conversation,
+    draft: Draft,
+    max_chars: int,
+    screener: Screener | None,
+) -> tuple[str, str, dict[str, Any] | None, Screening | None]:
+    """Who sends, the card payload and the screening of a draft that may be stored."""
+    sender, role = sender_of(actor, conv)
+    if sender == "agent" and not conv.buyer_has_written:
+        # rule CHAT-3: a seller only answers buyers who contacted the shop.
+        raise ChatError(
+            "this buyer has not written to the shop; sellers may only answer buyers (CHAT-3)",
+            code="chat3_no_buyer_contact",
+            status=403,
+        )
+    payload = _validate_draft(session, actor, conv, draft, max_chars)
+    screening = screener(session, draft, actor, conv) if screener else None
+    if screening is not None and screening.verdict == "block":
+        raise ChatError(
+            "the message was not sent: it breaks the marketplace's messaging rules; edit it "
+            "and try again",
+            code="message_blocked",
+            status=422,
+            findings=screening.findings,
+        )
+    return sender, role, payload, screening
+
+
+def _store(
+    session: Session,
+    actor: Actor,
+    conv: Conversation,
+    draft: Draft,
+    now: datetime,
+    sender: str,
+    role: str,
+    payload: dict[str, Any] | None,
+    screening: Screening | None,
+) -> Message:
+    # The UPDATE locks the row; RETURNING every column gives the conversation's current state
+    # (what other senders committed meanwhile) without a second round-trip for a refresh.
+    # Core statements on the session's connection: pending ORM changes are flushed first.
+    session.flush()
+    connection = session.connection()
+    state = connection.execute(_NEXT_SEQ, {"conv_id": conv.id, "now": now}).one()
+    for key, value in zip(_CONV_KEYS, state, strict=True):
+        set_committed_value(conv, key, value)
+    values: dict[str, Any] = {
+        "conversation_id": conv.id,
+        "seq": conv.last_seq,
+        "at": now,
+        "sender": sender,
+        "sender_role": role,
+        "author_id": actor.user_id,
+        "kind": draft.kind,
+        "text": draft.text,
+        "attachment_id": draft.attachment_id,
+        "payload": payload,
+        "client_id": draft.client_id,
+        "screening": (
+            {"verdict": screening.verdict, "findings": screening.findings}
+            if screening and screening.findings
+            else None
+        ),
+    }
+    # A Core INSERT (the ORM's unit of work costs more than the statement), then the row is
+    # attached to the session as a persistent Message without another round-trip.
+    values["id"] = connection.execute(_INSERT_MESSAGE, values).scalar_one()
+    msg = Message(**values)
+    make_transient_to_detached(msg)
+    session.add(msg)
+    return msg
 
 
 def post_automatic(
@@ -404,4 +478,6 @@ def conversation_json(conv: Conversation) -> dict[str, Any]:
         "waiting_since": iso(conv.waiting_since),
         "assigned_agent": conv.assigned_agent_id,
         "handed_over": conv.handed_over,
+        # rule KB-6: answered only automatically (card or chatbot); a person should look.
+        "auto_only": auto_only(conv),
     }

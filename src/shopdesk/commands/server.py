@@ -30,8 +30,11 @@ def _run(settings: Settings) -> None:
 
     from shopdesk.web.app import create_app
 
+    # No per-request access log line (it costs more CPU than some requests); uvloop and
+    # httptools are chosen when installed (uvicorn's "auto"), as they are with our lock file.
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=True, access_log=False,
+                loop="auto", http="auto")
 
 
 def demo(

@@ -23,9 +23,12 @@ I64 = npt.NDArray[np.int64]
 
 @dataclass
 class BulkSessions:
+    """Sessions numbered in (conversation, start) order, i.e. in event-row order."""
+
     event_sid: I64  # session id per event (-1: outside any session)
     start: I64  # per session
     end: I64  # per session (INF: no scheduled end)
+    first_row: I64  # per session: row of its opening buyer message
 
 
 def _us(td: object) -> np.int64:
@@ -44,7 +47,7 @@ def sessionise_bulk(
     event_sid = np.full(n_ev, -1, dtype=np.int64)
     if n_ev == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return BulkSessions(event_sid, empty, empty)
+        return BulkSessions(event_sid, empty, empty, empty)
     bounds = np.flatnonzero(np.diff(conv_id)) + 1
     offsets = np.concatenate(([0], bounds)).astype(np.int64)
     lengths = np.diff(np.concatenate((offsets, [n_ev]))).astype(np.int64)
@@ -55,6 +58,7 @@ def sessionise_bulk(
     max_sessions = int(np.count_nonzero(code == 0)) + 1
     s_start = np.zeros(max_sessions, dtype=np.int64)
     s_end = np.full(max_sessions, INF, dtype=np.int64)
+    s_row = np.zeros(max_sessions, dtype=np.int64)
     is_open = np.zeros(n_conv, dtype=bool)
     waiting = np.full(n_conv, INF, dtype=np.int64)
     human_t = np.full(n_conv, INF, dtype=np.int64)
@@ -91,6 +95,7 @@ def sessionise_bulk(
         if n_new:
             c = np.where(new, next_sid + np.cumsum(new) - 1, c)
             s_start[next_sid:next_sid + n_new] = tt[new]
+            s_row[next_sid:next_sid + n_new] = idx[new]
             next_sid += n_new
         w = np.where(new | (cont & (w == INF)), tt, w)
         hd = hd & ~new
@@ -108,4 +113,49 @@ def sessionise_bulk(
         waiting[:n], human_t[:n], auto_t[:n], handed[:n], cur[:n], is_open[:n] = w, h, a, hd, c, o
     ct = np.minimum(np.minimum(waiting + ss, human_t + bs), np.where(handed, INF, auto_t + bg))
     s_end[cur[is_open]] = ct[is_open]
-    return BulkSessions(event_sid, s_start[:next_sid], s_end[:next_sid])
+    # renumber in event-row order: (conversation, start), contiguous per conversation
+    order = np.argsort(s_row[:next_sid], kind="stable")
+    rank = np.empty(next_sid + 1, dtype=np.int64)
+    rank[order] = np.arange(next_sid, dtype=np.int64)
+    rank[next_sid] = -1  # event_sid -1 stays -1
+    event_sid = rank[event_sid]
+    return BulkSessions(event_sid, s_start[order], s_end[order], s_row[order])
+
+
+@dataclass
+class SessionStats:
+    """Per-session facts for rules EV-4 and EV-6 (same order as :class:`BulkSessions`)."""
+
+    n_auto: I64
+    n_human: I64
+    handoff: npt.NDArray[np.bool_]
+    last_auto: npt.NDArray[np.bool_]  # the last message of the session is automatic
+    reply_row: I64  # row of the first substantive human reply (-1: none)
+
+
+def session_stats(bs: BulkSessions, code: npt.NDArray[np.int8],
+                  subst: npt.NDArray[np.bool_]) -> SessionStats:
+    """Member rows of a session are consecutive in row order (platform rows aside), so
+    "first"/"last" are where the session id changes along the filtered rows."""
+    n_s = len(bs.start)
+    sid = bs.event_sid
+    member = sid >= 0
+
+    def count(mask: npt.NDArray[np.bool_]) -> I64:
+        return np.bincount(sid[member & mask], minlength=n_s).astype(np.int64)
+
+    n_auto, n_human = count(code == 2), count(code == 1)
+    handoff = count(code == 3) > 0
+    rows = np.flatnonzero(member & (code <= 2))
+    last_auto = np.zeros(n_s, dtype=bool)
+    if len(rows):
+        s = sid[rows]
+        last = np.append(s[1:] != s[:-1], True)
+        last_auto[s[last]] = code[rows[last]] == 2
+    reply_row = np.full(n_s, -1, dtype=np.int64)
+    rows = np.flatnonzero(member & (code == 1) & subst)
+    if len(rows):
+        s = sid[rows]
+        first = np.insert(s[1:] != s[:-1], 0, True)
+        reply_row[s[first]] = rows[first]
+    return SessionStats(n_auto, n_human, handoff, last_auto, reply_row)

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from shopdesk.screening.fastre import Anchored
+
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f\ufe0e\ufe0f\u20e3"
 
 # Look-alike letters (Cyrillic, Greek) folded to Latin; math alphanumerics go through NFKC.
@@ -186,6 +188,13 @@ _DOT_WORD = re.compile(
 _AT_WORD = re.compile(
     r"(?<=[a-z0-9_])\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|\bat\b|艾特|圈a|\s@\s?|@\s)\s*(?=[a-z0-9\-]+\.[a-z]{2,})"
 )
+# Necessary conditions (speed): a _DOT_WORD match is "dot"/点/"." then spaces and a TLD;
+# an _AT_WORD match is "at"/艾特/圈a/"@", spaces or a closing bracket, then a domain.
+_DOT_WORD_GATE = re.compile(
+    r"(?:dot|点|點|\.)\s*" + _DOT_WORD.pattern[_DOT_WORD.pattern.index("(?=") + 3 : -1]
+)
+_AT_WORD_GATE = re.compile(r"(?:at|艾特|圈a|@)[\s\]\)\}]*[a-z0-9\-]+\.[a-z]{2,}")
+_EN_NUM_RUN_SCAN = Anchored(_EN_NUM_RUN)
 _SPACED = re.compile(r"(?<![a-z0-9])(?:[a-z0-9@.:/\-_](?: |\u3000)){3,}[a-z0-9@.:/\-_](?![a-z0-9])")
 
 
@@ -225,7 +234,7 @@ def contact_view(folded: View) -> View:
     t = v.text
     if not t.isascii() and _ZH_NUM_RUN.search(t):
         v = rewrite(v, _ZH_NUM_RUN, _num_run(ZH_NUM))
-    if _EN_NUM_RUN.search(v.text):
+    if _EN_NUM_RUN_SCAN.search(v.text):
         v = rewrite(v, _EN_NUM_RUN, _num_run(EN_NUM))
     if re.search(r"[oli|]\d|\d[oli|]", v.text):
         v = rewrite(v, _DIGIT_LOOK_RE, lambda m: "".join(_DIGIT_LOOK.get(c, c) for c in m.group(0)))
@@ -234,9 +243,14 @@ def contact_view(folded: View) -> View:
         v = rewrite(v, _DEFANG, lambda m: ".")
     if _SPACED.search(v.text):
         v = rewrite(v, _SPACED, lambda m: m.group(0).replace(" ", "").replace("\u3000", ""))
-    if "dot" in v.text or "点" in v.text or "點" in v.text or " ." in v.text or ". " in v.text:
+    t = v.text
+    # both rewrites need a look-ahead that is rare in plain text: test it first (speed)
+    if ("dot" in t or "点" in t or "點" in t or " ." in t or ". " in t) and _DOT_WORD_GATE.search(
+        t
+    ):
         v = rewrite(v, _DOT_WORD, lambda m: ".")
-    if "at" in v.text or "艾特" in v.text or "@" in v.text or "圈a" in v.text:
+    t = v.text
+    if ("at" in t or "艾特" in t or "@" in t or "圈a" in t) and _AT_WORD_GATE.search(t):
         v = rewrite(v, _AT_WORD, _at_repl)
     return v
 

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
 from shopdesk.store.models import Conversation, OfflineTicket, Shop
+from shopdesk.store.models_casework import Case
 
 SELLER_ROLES = ("owner", "admin", "agent")
 MANAGER_ROLES = ("owner", "admin")
@@ -104,6 +105,17 @@ def ticket_filter(actor: Actor) -> ColumnElement[bool]:
         return OfflineTicket.buyer_id == actor.user_id
     if actor.shop_roles:
         return OfflineTicket.shop_id.in_(list(actor.shop_roles))
+    return false()
+
+
+def case_filter(actor: Actor) -> ColumnElement[bool]:
+    """Casework: buyers see their own cases, sellers their shops' cases, staff all."""
+    if actor.is_staff:
+        return true()
+    if actor.is_buyer:
+        return Case.buyer_id == actor.user_id
+    if actor.shop_roles:
+        return Case.shop_id.in_(list(actor.shop_roles))
     return false()
 
 

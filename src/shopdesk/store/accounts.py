@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
+import weakref
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from shopdesk.store.access import Actor, default_scopes
 from shopdesk.store.models import ApiToken, AuditEntry, Membership, User
@@ -138,6 +142,130 @@ def actor_from_token(session: Session, secret: str, now: datetime) -> Actor | No
     if user is None or not user.is_active:
         return None
     return actor_for(session, user, frozenset(token.scopes), token_id=token.id)
+
+
+# --- resolved tokens, cached in-process for a few seconds ------------------------------------
+#
+# Resolving a bearer token costs three queries (token, user, memberships) on every request.
+# `TokenCache` keeps the resolved caller per token hash for `TOKEN_CACHE_SECONDS`. Any change
+# made through an ORM session in this process to a token, to a user's name/kind/active flag or
+# to a membership's role (and any bulk UPDATE/DELETE of those tables) empties every cache at
+# flush and again at commit, so a revocation here takes effect at once. A change made by another
+# process (or by raw SQL) takes effect within TOKEN_CACHE_SECONDS. Expiry is checked against the
+# request's clock on every use; revoked, expired and unknown tokens are never cached.
+
+TOKEN_CACHE_SECONDS = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A resolved token: the actor, their display name, and when the token expires."""
+
+    actor: Actor
+    display_name: str
+    expires_at: datetime | None
+
+
+class TokenCache:
+    def __init__(self, ttl: float = TOKEN_CACHE_SECONDS, max_entries: int = 20_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+        self._generation = 0
+        _CACHES.add(self)
+
+    def resolve(self, session: Session, secret: str, now: datetime) -> Caller | None:
+        digest = _digest(secret)
+        hit = self._entries.get(digest)
+        if hit is not None and hit[0] > time.monotonic():
+            caller: Caller | None = hit[1]
+        else:
+            generation = self._generation
+            caller = _load_caller(session, digest)
+            if caller is not None:
+                with self._lock:
+                    # Store only if nothing was invalidated while we read (no stale refill).
+                    if generation == self._generation:
+                        if len(self._entries) >= self.max_entries:
+                            self._entries.clear()
+                        self._entries[digest] = (time.monotonic() + self.ttl, caller)
+        if caller is None or (caller.expires_at is not None and caller.expires_at <= now):
+            return None
+        return caller
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+
+_CACHES: weakref.WeakSet[TokenCache] = weakref.WeakSet()
+
+
+def _load_caller(session: Session, digest: str) -> Caller | None:
+    """The token's caller (expiry not checked), or None if unknown, revoked or inactive."""
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    actor = actor_for(session, user, frozenset(token.scopes), token_id=token.id)
+    return Caller(actor, user.display_name, token.expires_at)
+
+
+def invalidate_token_caches() -> None:
+    for cache in list(_CACHES):
+        cache.clear()
+
+
+_AUTH_ATTRS: dict[type, tuple[str, ...]] = {
+    ApiToken: ("user_id", "token_hash", "scopes", "expires_at", "revoked_at"),
+    User: ("username", "display_name", "kind", "is_active"),
+    Membership: ("user_id", "shop_id", "role"),
+}
+_CHANGED_KEY = "shopdesk.auth_changed"
+
+
+def _changes_auth(obj: object, *, new: bool) -> bool:
+    attrs = _AUTH_ATTRS.get(type(obj))
+    if attrs is None:
+        return False
+    if new:  # a new token or user changes nobody's cached caller; a new membership does
+        return isinstance(obj, Membership)
+    state = inspect(obj)
+    return any(state.attrs[a].history.has_changes() for a in attrs)
+
+
+@event.listens_for(Session, "after_flush")
+def _auth_after_flush(session: Session, _flush: UOWTransaction) -> None:
+    changed = any(_changes_auth(o, new=True) for o in session.new) or any(
+        _changes_auth(o, new=False) for o in session.dirty
+    ) or any(type(o) in _AUTH_ATTRS for o in session.deleted)
+    if changed:
+        session.info[_CHANGED_KEY] = True
+        invalidate_token_caches()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _auth_bulk_change(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None and (
+        state.bind_mapper.class_ in _AUTH_ATTRS
+    ):
+        state.session.info[_CHANGED_KEY] = True
+        invalidate_token_caches()
+
+
+@event.listens_for(Session, "after_commit")
+def _auth_after_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED_KEY, False):
+        invalidate_token_caches()
+
+
+@event.listens_for(Session, "after_rollback")
+def _auth_after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED_KEY, None)
 
 
 def audit(

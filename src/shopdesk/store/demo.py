@@ -98,6 +98,10 @@ class DemoSummary:
 
 
 # ------------------------------------------------------------------ entry point
+# The history is five weeks long; evaluations whose whole window it covers are backfilled.
+HISTORY_FOR_EVALUATIONS = timedelta(days=28)
+
+
 def seed_demo(database_url: str, *, now: datetime) -> DemoSummary:
     """Seed the demo into an already-migrated database, or reuse the demo already there."""
     if now.tzinfo is None:
@@ -111,9 +115,22 @@ def seed_demo(database_url: str, *, now: datetime) -> DemoSummary:
                 return _summarise(session, reused=True)
             _seed(session, now)
             session.flush()
+            _seed_features(session, now)
             return _summarise(session, reused=False)
     finally:
         engine.dispose()
+
+
+def _seed_features(session: Session, now: datetime) -> None:
+    """Knowledge bases, cases in every state, and the evaluations of the past weeks."""
+    from shopdesk.jobs.evaluations import backfill
+    from shopdesk.store.demo_cases import seed_cases
+    from shopdesk.store.demo_kb import seed_kb
+
+    seed_kb(session, now)
+    seed_cases(session, now)
+    session.flush()
+    backfill(session, now - HISTORY_FOR_EVALUATIONS, now)
 
 
 def _refuse_foreign_data(session: Session) -> None:

@@ -65,9 +65,9 @@ def export_events(
     conv_shop = dict(
         session.execute(select(Conversation.id, Conversation.shop_id).where(
             Conversation.shop_id.in_(ids)))
-        .tuples().all()
+        .all()
     )
-    authors = dict(session.execute(select(User.id, User.username)).tuples().all())
+    authors = dict(session.execute(select(User.id, User.username)).all())
     msgs = _window(
         select(Message).where(Message.conversation_id.in_(list(conv_shop)))
         .order_by(Message.at, Message.conversation_id, Message.seq),

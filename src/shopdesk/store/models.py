@@ -367,3 +367,6 @@ class Appeal(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
+from shopdesk.store import models_casework as _models_casework  # noqa: E402,F401
+from shopdesk.store import models_kb as _models_kb  # noqa: E402,F401
+from shopdesk.store import models_review as _models_review  # noqa: E402,F401

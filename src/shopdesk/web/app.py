@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,11 +18,25 @@ from shopdesk import __version__
 from shopdesk.chat.broker import Broker, make_broker
 from shopdesk.chat.service import Screener
 from shopdesk.config import Settings
+from shopdesk.jobs.loop import TimerLoop
+from shopdesk.jobs.registry import handlers
+from shopdesk.store.casework_repo import broker_publisher
 from shopdesk.store.db import make_engine, make_sessionmaker
 from shopdesk.web import errors, pages, ws
-from shopdesk.web.api import attachments, auth, conversations, shops, tickets
+from shopdesk.web.api import (
+    attachments,
+    auth,
+    casework,
+    conversations,
+    diagnosis,
+    knowledge,
+    reviews,
+    shops,
+    tickets,
+)
 from shopdesk.web.api import health as account_health
 from shopdesk.web.deps import utcnow
+from shopdesk.web.screening import check_text, make_screener
 
 STATIC = Path(__file__).with_name("static")
 
@@ -73,12 +88,21 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _arm_evaluations(sessions: Any, now: datetime) -> None:
+    """Every shop has its next scheduled evaluation armed (idempotent)."""
+    from shopdesk.jobs.evaluations import ensure_scheduled
+
+    with sessions() as db, db.begin():
+        ensure_scheduled(db, now)
+
+
 def create_app(
     settings: Settings,
     *,
     clock: Callable[[], datetime] = utcnow,
     broker: Broker | None = None,
     screener: Screener | None = None,
+    run_timers: bool | None = None,
 ) -> FastAPI:
     if not settings.secret_key:
         raise ValueError("SHOPDESK_SECRET_KEY is required to sign sessions")
@@ -88,9 +112,22 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await the_broker.start()
+        # Durable timers (casework deadlines, evaluations). A test's injected clock drives
+        # timers explicitly with a TimerRunner instead (run_timers=None: real clock only).
+        loop = None
+        if (clock is utcnow if run_timers is None else run_timers) and \
+                settings.timer_interval_seconds > 0:
+            await run_in_threadpool(_arm_evaluations, app.state.sessions, clock())
+            loop = TimerLoop(app.state.sessions,
+                             handlers(broker_publisher(lambda: app.state.broker)), clock,
+                             settings.timer_interval_seconds)
+            await loop.start()
+        app.state.timer_loop = loop
         try:
             yield
         finally:
+            if loop is not None:
+                await loop.stop()
             await the_broker.stop()
             engine.dispose()
 
@@ -103,10 +140,12 @@ def create_app(
     app.state.sessions = make_sessionmaker(engine)
     app.state.clock = clock
     app.state.broker = the_broker
-    app.state.screener = screener if screener is not None else default_screener()
+    app.state.screener = screener if screener is not None else default_screener(settings)
+    app.state.check_text = check_text()
     settings.attachments_dir.mkdir(parents=True, exist_ok=True)
 
     errors.install(app)
+    casework.install(app)
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, Any]:
@@ -114,7 +153,8 @@ def create_app(
                 "broker": type(the_broker).__name__, "database": engine.dialect.name}
 
     for router in (auth.router, shops.router, conversations.router, attachments.router,
-                   tickets.router, account_health.router):
+                   tickets.router, account_health.router, diagnosis.router, reviews.router,
+                   casework.router, knowledge.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(ws.router)
     app.include_router(pages.router)
@@ -128,10 +168,6 @@ def create_app(
     return app
 
 
-def default_screener() -> Screener | None:
-    """The screening engine on the send path, when it is installed (issue 4)."""
-    try:
-        from shopdesk.web.screening import make_screener
-    except ImportError:
-        return None
-    return make_screener()
+def default_screener(settings: Settings) -> Screener:
+    """The screening engine on the send path (SCR-D1)."""
+    return make_screener("us", settings.attachments_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shopdesk.config import Settings
 from shopdesk.store.access import Actor
-from shopdesk.store.accounts import actor_for, actor_from_token
+from shopdesk.store.accounts import TokenCache, actor_for
 from shopdesk.store.models import User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -45,16 +46,36 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
+_TOKEN_CACHE_LOCK = threading.Lock()
+
+
+def _token_cache(request: Request) -> TokenCache:
+    """The app's cache of resolved tokens (see `shopdesk.store.accounts.TokenCache`)."""
+    state = request.app.state
+    cache: TokenCache | None = getattr(state, "token_cache", None)
+    if cache is None:
+        with _TOKEN_CACHE_LOCK:
+            cache = getattr(state, "token_cache", None)
+            if cache is None:
+                cache = state.token_cache = TokenCache()
+    return cache
+
+
 def resolve_actor(session: Session, request: Request, now: datetime) -> Actor:
+    return resolve_caller(session, request, now)[0]
+
+
+def resolve_caller(session: Session, request: Request, now: datetime) -> tuple[Actor, str]:
+    """Who is calling, and their display name."""
     auth = request.headers.get("authorization", "")
     if auth:
         scheme, _, secret = auth.partition(" ")
         if scheme.lower() != "bearer" or not secret:
             raise AuthError("use 'Authorization: Bearer <token>'")
-        actor = actor_from_token(session, secret.strip(), now)
-        if actor is None:
+        caller = _token_cache(request).resolve(session, secret.strip(), now)
+        if caller is None:
             raise AuthError("the token is invalid, expired or revoked")
-        return actor
+        return caller.actor, caller.display_name
     user_id = request.session.get("user_id") if "session" in request.scope else None
     if user_id is None:
         raise AuthError("log in or send 'Authorization: Bearer <token>'")
@@ -67,7 +88,7 @@ def resolve_actor(session: Session, request: Request, now: datetime) -> Actor:
         sent = request.headers.get("x-csrf-token", "")
         if not expected or not secrets.compare_digest(expected, sent):
             raise AuthError("missing or wrong X-CSRF-Token header", 403, "csrf_failed")
-    return actor_for(session, user)
+    return actor_for(session, user), user.display_name
 
 
 def current_actor(

@@ -18,6 +18,7 @@ from shopdesk.screening.detectors.identifiers import (
     ean13_ok,
     identifier_spans,
 )
+from shopdesk.screening.fastre import Anchored
 from shopdesk.screening.model import Finding
 from shopdesk.screening.normalise import Normalised, View
 
@@ -56,19 +57,26 @@ _MARKETS = (
     r"amazon|ebay|etsy|walmart|aliexpress|temu|shein|shopee|lazada|mercado ?libre|taobao|"
     r"shopify|depop|poshmark|mercari|wish|target|alibaba|facebook marketplace"
 )
-_MARKET_EN = re.compile(
-    rf"\b(?:on|at|from|in|via)\s+(?:our\s+)?(?:{_MARKETS})\b[^.!?\n]{{0,60}}?\b(?:search|order|"
-    r"buy|find|look|store|shop|purchase|listed|link)|\b(?:search|buy|order|find|purchase)\b"
-    rf"[^.!?\n]{{0,40}}?\b(?:on|at|from)\s+(?:{_MARKETS})\b"
+_BARE_GATE = re.compile(r"[a-z0-9]\.[a-z]")
+_MARKET_EN = Anchored(
+    re.compile(
+        rf"\b(?:on|at|from|in|via)\s+(?:our\s+)?(?:{_MARKETS})\b[^.!?\n]{{0,60}}?\b(?:search|order|"
+        r"buy|find|look|store|shop|purchase|listed|link)|\b(?:search|buy|order|find|purchase)\b"
+        rf"[^.!?\n]{{0,40}}?\b(?:on|at|from)\s+(?:{_MARKETS})\b"
+    )
 )
-_MARKET_ZH = re.compile(
-    r"(?:淘宝|淘寶|天猫|天貓|京东|京東|拼多多|pdd|闲鱼|閒魚|某宝|某寶|1688|抖音小店|蝦皮|虾皮|露天|momo)"
-    r"\s*(?:店|上|也有|搜|下单|下單|拍|旗舰|旗艦|链接|鏈接|买|買)|搜\s*[“\"「『'‘][^”\"」』'’]{2,30}[”\"」』'’]"
+_MARKET_ZH = Anchored(
+    re.compile(
+        r"(?:淘宝|淘寶|天猫|天貓|京东|京東|拼多多|pdd|闲鱼|閒魚|某宝|某寶|1688|抖音小店|蝦皮|虾皮|露天|momo)"
+        r"\s*(?:店|上|也有|搜|下单|下單|拍|旗舰|旗艦|链接|鏈接|买|買)|搜\s*[“\"「『'‘][^”\"」』'’]{2,30}[”\"」』'’]"
+    )
 )
 
 
-_MARKET_HINT = re.compile(
-    rf"\b(?:{_MARKETS})\b|搜|淘宝|淘寶|天猫|天貓|京东|京東|拼多多|pdd|闲鱼|閒魚|某宝|某寶|1688|抖音|蝦皮|虾皮|露天|momo"
+_MARKET_HINT = Anchored(
+    re.compile(
+        rf"\b(?:{_MARKETS})\b|搜|淘宝|淘寶|天猫|天貓|京东|京東|拼多多|pdd|闲鱼|閒魚|某宝|某寶|1688|抖音|蝦皮|虾皮|露天|momo"
+    )
 )
 
 
@@ -97,7 +105,8 @@ def _urls_emails(norm: Normalised, allow: frozenset[str]) -> list[Finding]:
             if _host_ok(m.group(1), allow):
                 out.append(_finding(norm, v, "url", *m.span(), "link to a website"))
                 taken.append(m.span())
-        for m in _BARE.finditer(t):
+        # a bare domain holds "<letter or digit>.<letter>" without spaces (speed gate)
+        for m in _BARE.finditer(t) if _BARE_GATE.search(t) else ():
             if _overlaps(m.span(), taken):
                 continue
             host = m.group(1)
@@ -130,7 +139,7 @@ def _overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
 
 
 # --- numbers: phones, cards, accounts ------------------------------------------------------
-_RUN = re.compile(r"\+?\d(?:[\s.\-–()/,:_~*·•]{0,3}\d)+")
+_RUN = Anchored(re.compile(r"\+?\d(?:[\s.\-–()/,:_~*·•]{0,3}\d)+"))
 _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 LANG_REGIONS = {"zh": ("CN",), "zh-hans": ("CN",), "zh-hant": ("TW", "HK"), "es": ("ES", "MX")}
 _BANK_CONTEXT = re.compile(
@@ -189,7 +198,9 @@ def _numbers(norm: Normalised, region: str, lang: str | None) -> list[Finding]:
     v = norm.contact
     t = v.text
     out: list[Finding] = []
-    if sum(map(str.isdigit, t)) < 7:
+    # ASCII: the same digit count without a call per character
+    ndigits = sum(map(t.count, "0123456789")) if t.isascii() else sum(map(str.isdigit, t))
+    if ndigits < 7:
         return out
     ids = identifier_spans(t)
     regions: tuple[str, ...] = (region.upper(),)
@@ -242,6 +253,7 @@ _ROUTING = re.compile(
 )
 
 
+_ROUTING_SCAN = Anchored(_ROUTING)
 _IBAN_HINT = re.compile(r"[a-z]{2}\d{2}|routing|aba|sort code|swift|bic")
 
 
@@ -268,7 +280,7 @@ def _iban(norm: Normalised) -> list[Finding]:
                         break
                 out.append(_finding(norm, v, "bank_account", m.start(), end, "IBAN"))
                 break
-    for m in _ROUTING.finditer(v.text):
+    for m in _ROUTING_SCAN.finditer(v.text):
         out.append(_finding(norm, v, "bank_account", *m.span(), "bank routing code"))
     return out
 
@@ -321,6 +333,10 @@ _PAY_PATTERNS = [
     ),
     re.compile(rf"(?:por|con|vía|via)\s+(?:{_PAY})"),
     re.compile(r"(?<![\w$])\$[a-z][a-z0-9_]{2,}"),
+]
+_MSG_SCANS = [Anchored(p) for p in _MSG_PATTERNS]
+_PAY_SCANS: list[re.Pattern[str] | Anchored] = [
+    Anchored(p) if i in (0, 1, 3, 6) else p for i, p in enumerate(_PAY_PATTERNS)
 ]
 _NEGATION = re.compile(
     r"\b(?:no|not|don't|do not|never|cannot|can't|won't|only)\b|不要|别|勿|禁止|请勿|請勿"
@@ -419,19 +435,19 @@ _STREET_WORDS = frozenset(
 )
 
 
-def _apps(norm: Normalised) -> list[Finding]:
+def _apps(norm: Normalised, words: frozenset[str] | None) -> list[Finding]:
+    """``words``: the ``[a-z]+`` words of the plain view when it is ASCII, else None."""
     p = norm.plain
     t = p.text
     out: list[Finding] = []
-    words = frozenset(_WORD.findall(t)) if t.isascii() else None
     msg = words is None or bool(words & _APP_WORDS)
     pay = words is None or bool(words & _PAY_WORDS) or "$" in t
-    for pat in _MSG_PATTERNS if msg else ():
-        for m in pat.finditer(t):
+    for scan in _MSG_SCANS if msg else ():
+        for m in scan.finditer(t):
             out.append(
                 _finding(norm, p, "messaging_handle", *m.span(), "account on another messaging app")
             )
-    for pat in _PAY_PATTERNS if pay else ():
+    for pat in _PAY_SCANS if pay else ():
         for m in pat.finditer(t):
             if re.search(r"(?:your|您的|你的)\s*$", t[max(0, m.start() - 6) : m.start()]):
                 continue  # asking for the buyer's account is SCR-2
@@ -459,20 +475,22 @@ _ADDR_ES = re.compile(
 )
 
 
+_ADDR_EN_SCAN = Anchored(_ADDR_EN)
+_ADDR_ES_SCAN = Anchored(_ADDR_ES)
 _HAS_DIGIT = re.compile(r"\d")
 _DOT_LETTER = re.compile(r"[a-z0-9]\s?\.\s?[a-z]")
 
 
-def _addresses(norm: Normalised) -> list[Finding]:
+def _addresses(norm: Normalised, words: frozenset[str] | None) -> list[Finding]:
     p = norm.plain
     t = p.text
     out: list[Finding] = []
-    if t.isascii():
-        if not (frozenset(_WORD.findall(t)) & _STREET_WORDS) or not _HAS_DIGIT.search(t):
+    if words is not None:
+        if not (words & _STREET_WORDS) or not _HAS_DIGIT.search(t):
             return out
-        pats: tuple[re.Pattern[str], ...] = (_ADDR_EN, _ADDR_ES)
+        pats: tuple[re.Pattern[str] | Anchored, ...] = (_ADDR_EN_SCAN, _ADDR_ES_SCAN)
     else:
-        pats = (_ADDR_EN, _ADDR_ZH, _ADDR_ES)
+        pats = (_ADDR_EN_SCAN, _ADDR_ZH, _ADDR_ES_SCAN)
     for pat in pats:
         for m in pat.finditer(t):
             out.append(_finding(norm, p, "address", *m.span(), "street address"))
@@ -483,10 +501,12 @@ def detect_contacts(
     norm: Normalised, *, region: str, lang: str | None, allow_domains: frozenset[str]
 ) -> list[Finding]:
     """All SCR-1 findings in one message (rule SCR-1)."""
+    t = norm.plain.text
+    words = frozenset(_WORD.findall(t)) if t.isascii() else None  # shared word prefilter
     return [
         *_urls_emails(norm, allow_domains),
         *_numbers(norm, region, lang),
         *_iban(norm),
-        *_apps(norm),
-        *_addresses(norm),
+        *_apps(norm, words),
+        *_addresses(norm, words),
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from shopdesk.screening.fastre import Anchored
+
 _SEP = r"[\s\-]?"
 IDENTIFIER_PATTERNS = [
     re.compile(r"\b1z" + r"(?:\s?[0-9a-z]){16}\b"),  # UPS
@@ -30,10 +32,15 @@ PHONE_CONTEXT = re.compile(
 )
 
 
+_ID_SCANS: list[re.Pattern[str] | Anchored] = [
+    p if k in (3, 7) else Anchored(p) for k, p in enumerate(IDENTIFIER_PATTERNS)
+]
+
+
 def identifier_spans(text: str) -> list[tuple[int, int]]:
     """Spans (in ``text``) of benign identifiers."""
     spans: list[tuple[int, int]] = []
-    for pat in IDENTIFIER_PATTERNS:
+    for pat in _ID_SCANS:
         spans.extend(m.span() for m in pat.finditer(text))
     return spans
 

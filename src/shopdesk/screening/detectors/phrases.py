@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shopdesk.screening.fastre import Anchored
 from shopdesk.screening.model import Finding
 from shopdesk.screening.normalise import Normalised
 
@@ -16,7 +17,7 @@ class PhraseRule:
     rule: str
     kind: str
     reason: str
-    pattern: re.Pattern[str]
+    pattern: Anchored
     negatable: bool = True
     # For ASCII text the rule runs only if one of these words occurs (speed prefilter).
     anchors: frozenset[str] | None = None
@@ -29,8 +30,9 @@ def _w(words: str) -> frozenset[str]:
 _WORD = re.compile(r"[a-z0-9']+")
 
 
-def _r(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in parts))
+def _r(*parts: str) -> Anchored:
+    """One alternation of ``parts``, searched from its literal starts (see fastre)."""
+    return Anchored(re.compile("|".join(f"(?:{p})" for p in parts)))
 
 
 _PII = (
@@ -356,8 +358,8 @@ def _find(rule: PhraseRule, norm: Normalised, words: frozenset[str] | None = Non
 
 def _cooccur(
     norm: Normalised,
-    first: re.Pattern[str],
-    second: re.Pattern[str],
+    first: Anchored,
+    second: Anchored,
     rule: str,
     kind: str,
     reason: str,
