@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     timer_interval_seconds: float = Field(
         default=5.0, ge=0, description="timer loop period in seconds; 0 disables the loop"
     )
-    kb_encoder: bool = Field(
+    chatbot_encoder: bool = Field(
         default=False,
         description="use the optional sentence encoder in the FAQ matcher (pip extra `semantic`)",
     )

@@ -66,9 +66,9 @@ class Seeded:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     upgrade(url)
-    started = clock.perf_counter()
+    started = clock.process_time()  # CPU time: the machine may be shared
     summary = seed_demo(url, now=NOW)
-    seconds = clock.perf_counter() - started
+    seconds = clock.process_time() - started
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
         yield Seeded(url, summary, seconds, session)
@@ -199,6 +199,9 @@ def test_conversations_are_consistent(demo: Seeded) -> None:
     assert len({(c.buyer_id, c.shop_id) for c in convs}) == len(convs)
     for conv in convs:
         msgs = by_conv[conv.id]
+        if not msgs:  # opened for a case (demo cases post no chat notifications) or never used
+            assert conv.last_seq == 0 and not conv.buyer_has_written
+            continue
         assert [m.seq for m in msgs] == list(range(1, len(msgs) + 1))
         assert all(a.at < b.at for a, b in pairwise(msgs))
         assert conv.last_seq == len(msgs)

@@ -33,7 +33,7 @@ _CACHE_LOCK = threading.Lock()
 
 def _encoder(app_state: Any) -> Encoder | None:
     settings = getattr(app_state, "settings", None)
-    if settings is None or not getattr(settings, "kb_encoder", False):
+    if settings is None or not getattr(settings, "chatbot_encoder", False):
         return None
     with _CACHE_LOCK:
         if not hasattr(app_state, "kb_encoder_model"):
