@@ -75,7 +75,7 @@ class BulkLog:
     at: I64
     code: npt.NDArray[np.int8]
     subst: npt.NDArray[np.bool_]
-    author: pl.Series  # per row (same order), null except agent messages
+    author: pl.Series  # per row in *input* order (see ``seq``), null except agent messages
     seq: I64 | None
     ratings: pl.DataFrame  # cid: i64 (null: unknown conversation), at, stars
     exclusions: pl.DataFrame  # cid, at, reason
@@ -197,9 +197,9 @@ def encode(raw: pl.DataFrame, shops: pl.DataFrame, chatbot: pl.DataFrame,
         run_cid = np.arange(len(starts), dtype=np.int64)
         cid = run_of
     else:
-        # dense rank = position in the sorted distinct names (one sort of the run names)
-        run_cid = run_names.rank("dense").to_numpy().astype(np.int64) - 1
         names = run_names.unique().sort()
+        # Enum with the sorted names as categories: physical value = position (hash lookup)
+        run_cid = run_names.cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
         cid = run_cid[run_of]
 
     sstarts, srun_of = _runs(change["shop"].to_numpy().copy())
@@ -227,7 +227,6 @@ def encode(raw: pl.DataFrame, shops: pl.DataFrame, chatbot: pl.DataFrame,
             else:
                 perm = np.lexsort((at, cid))  # stable: ties keep input order
             cid, shop, at, code, subst = cid[perm], shop[perm], at[perm], code[perm], subst[perm]
-            author = author.gather(perm)
             seq = perm.astype(np.int64)
     return BulkLog(
         shops=shops, chatbot=chatbot, vacations=vacations,

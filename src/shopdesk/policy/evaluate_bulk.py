@@ -309,7 +309,10 @@ def evaluate_bulk(
     details: dict[int, list[SessionResult]] = {}
     if explain and len(start):
         conv_name = log.conv_names.gather(s_cid).to_list()
-        authors = (log.author.gather(rows[np.maximum(reply_row, 0)]).to_list()
+        r_rows = rows[np.maximum(reply_row, 0)] if len(rows) else rows
+        if log.seq is not None:
+            r_rows = log.seq[r_rows]  # author is stored in input order
+        authors = (log.author.gather(r_rows).to_list()
                    if len(rows) else [None] * len(start))
         recs = sorted(zip(start.tolist(), conv_name, range(len(start)), strict=True))
         for st_us, conv, x in recs:
