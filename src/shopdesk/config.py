@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=1)
     max_attachment_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_attachment_pixels: int = Field(default=25_000_000, ge=1)
+    max_attachment_pages: int = Field(default=50, ge=1, description="pages of a PDF evidence file")
     cookie_secure: bool = False
     token_ttl_days: int = Field(default=30, ge=1)
     timer_interval_seconds: float = Field(

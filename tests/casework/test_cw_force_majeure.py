@@ -243,3 +243,49 @@ def test_policy_max_period(ctx: Context) -> None:
     c = submit(short).case
     assert FM.apply(c, "approve", STAFF, T0, short).case.approved_days == 3
     assert BUYER.role.value == "buyer"
+
+
+def test_region_bounds_renewal_after_end_and_country_codes(ctx: Context) -> None:  # FM-1, FM-5
+    def declare(**kw: object) -> FM.AdjustedRegion:
+        args: dict[str, object] = {
+            "region_id": "r",
+            "name": "Typhoon",
+            "region_codes": ["CN"],
+            "start": T0,
+            "end": utc(2026, 3, 20),
+            "actor": STAFF,
+            "ctx": ctx,
+            **kw,
+        }
+        return FM.declare_region(**args)  # type: ignore[arg-type]
+
+    with pytest.raises(InvalidInput, match="at most 30 days"):
+        declare(extension_days=31)
+    with pytest.raises(InvalidInput, match="at most 90 days"):
+        declare(end=utc(2026, 7, 1))
+    with pytest.raises(InvalidInput, match="time zone"):
+        declare(end=utc(2026, 3, 20).replace(tzinfo=None))
+    r = declare()
+    # Renewing a region whose period is over is refused: the platform declares a new one.
+    with pytest.raises(FM.RegionEnded, match="declare a new region"):
+        FM.renew_region(r, utc(2026, 3, 30), STAFF, now=utc(2026, 3, 20))
+    with pytest.raises(InvalidInput, match="a renewal is at most 90 days"):
+        FM.renew_region(r, utc(2026, 7, 1), STAFF, now=utc(2026, 3, 19), ctx=ctx)
+    assert FM.renew_region(r, utc(2026, 3, 30), STAFF, now=utc(2026, 3, 19), ctx=ctx).renewals == 1
+    with pytest.raises(FM.RegionEnded, match="already ended"):
+        FM.end_region(r, utc(2026, 3, 21), STAFF)
+    with pytest.raises(InvalidInput, match="staff"):
+        FM.renew_region(r, utc(2026, 3, 30), OWNER)
+    # A region listing a country covers the shops of every marketplace region in it.
+    assert r.covers("CN-XB", "CN") and not r.covers("US", "US") and not r.covers(None, None)
+    o = OrderSla("o-1", "s1", utc(2026, 3, 12), utc(2026, 3, 14), "CN-XB", "CN")
+    assert FM.effective_sla(o, ctx, regions=(r,)).source == "region:r"
+    with pytest.raises(InvalidInput, match="already extended"):
+        submit(ctx, shop_region="CN-XB", shop_country="CN", regions=(r,))
+
+
+def test_base_ship_by_counts_business_days(ctx: Context) -> None:  # decision CW-23
+    # Wednesday 10:00 New York + 2 business days = Friday 10:00; from Friday: Tuesday.
+    assert FM.base_ship_by(T0, ctx) == utc(2026, 3, 13, 14)
+    assert FM.base_ship_by(utc(2026, 3, 13, 14), ctx) == utc(2026, 3, 17, 14)
+    assert FM.base_ship_by(T0, ctx, 1) == utc(2026, 3, 12, 14)

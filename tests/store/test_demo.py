@@ -184,6 +184,15 @@ def test_shops_regions_hours_and_products(demo: Seeded) -> None:
         assert product is not None and o.terms_snapshot == product.terms
         assert o.shop_id == product.shop_id and o.placed_at < NOW
         assert o.total_cents == o.quantity * product.price_cents
+        # AS-6 counts from these instants: shipped orders have left, delivered ones arrived.
+        if o.status in ("shipped", "delivered"):
+            assert o.shipped_at is not None and o.placed_at < o.shipped_at < NOW
+        else:
+            assert o.shipped_at is None
+        if o.status == "delivered":
+            assert o.delivered_at is not None and o.shipped_at < o.delivered_at < NOW
+        else:
+            assert o.delivered_at is None
 
 
 # ------------------------------------------------------------------ history

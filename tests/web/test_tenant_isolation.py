@@ -40,6 +40,8 @@ EXCLUDED: dict[Route, str] = {
     ("GET", f"{API}/me"): "describes the caller's own account only",
     ("POST", f"{API}/attachments"): "upload creates a file owned by the caller and references "
     "nothing; reading someone else's file is covered by GET /attachments/{attachment_id}",
+    ("POST", f"{API}/casework/files"): "like POST /attachments: a file owned by the caller; "
+    "citing someone else's upload is refused (tests/web/test_casework_regions.py)",
 }
 
 # Shops are public storefronts: any buyer may see them (access.shop_filter).
@@ -48,6 +50,12 @@ PUBLIC_TO_BUYERS: dict[Route, str] = {
     ("GET", f"{API}/shops/{{shop_id}}"): "a shop's storefront",
     ("GET", f"{API}/shops/{{shop_id}}/hours"): "a shop's business hours",
     ("GET", f"{API}/shops/{{shop_id}}/products"): "a shop's products",
+}
+
+# Platform-wide public notices, not tenant data: every signed-in user reads them.
+PUBLIC_TO_ALL: dict[Route, str] = {
+    ("GET", f"{API}/force-majeure/regions"): "force-majeure adjusted regions (FM-1)",
+    ("GET", f"{API}/force-majeure/regions/{{region_id}}"): "one adjusted region (FM-1)",
 }
 
 # Lists answer 200 to everyone but must hold only the caller's rows: checked by the `shop`
@@ -78,6 +86,8 @@ PATH_KINDS = {
     "message_id": "message",
     "case_id": "case",
     "entry_key": "kb_entry",
+    "region_id": "adjusted_region",
+    "order_id": "order",
 }
 
 
@@ -121,6 +131,12 @@ BODIES: dict[Route, dict[str, Any]] = {
                                        "reason": "flood", "expected_recovery": "2026-12-01"},
     ("POST", f"{API}/cases/{{case_id}}/actions"): {"action": "add_evidence", "params": {}},
     ("POST", f"{API}/cases/{{case_id}}/attachments"): {},
+    ("POST", f"{API}/force-majeure/regions"): {
+        "name": "probe", "region_codes": ["US"], "starts_at": "2026-11-01T00:00:00Z",
+        "ends_at": "2026-11-20T00:00:00Z", "reason": "probe"},
+    ("POST", f"{API}/force-majeure/regions/{{region_id}}/renewals"): {
+        "ends_at": "2026-12-20T00:00:00Z", "reason": "probe"},
+    ("POST", f"{API}/force-majeure/regions/{{region_id}}/end"): {"reason": "probe"},
     ("POST", f"{API}/shops/{{shop_id}}/kb/entries"): {
         "category": "other", "question": "probe?", "answer": "probe"},
     ("PUT", f"{API}/shops/{{shop_id}}/kb/entries/{{entry_key}}"): {"answer": "probe"},
@@ -199,6 +215,12 @@ def tenant_a(api: Api) -> dict[str, int]:
     kb_entry = "en.after_sale.return"
     r = api.put("owner_a", f"{API}/shops/{shop}/kb/cards", {"cards": [kb_entry]})
     assert r.status_code == 200, r.text
+    # A platform-declared adjusted region (FM-1): only staff change it.
+    r = api.post("staff", f"{API}/force-majeure/regions", {
+        "name": "Flood", "region_codes": ["US"], "starts_at": "2026-11-01T00:00:00Z",
+        "ends_at": "2026-11-20T00:00:00Z", "reason": "State emergency order"})
+    assert r.status_code == 201, r.text
+    region = r.json()["id"]
     # Tenant B has its own chat, so B's lists are not empty by accident.
     conv_b = api.open_conversation("buyer2", "b")
     assert api.send("buyer2", conv_b, "Hi shop B").status_code == 201
@@ -206,7 +228,7 @@ def tenant_a(api: Api) -> dict[str, int]:
             "token": token, "ledger_entry": entry, "appeal": appeal, "evaluation": evaluation,
             "review": review, "message": first.json()["id"], "agent": w.users["agent_a"],
             "order": w.orders["a1"], "conversation_b": conv_b, "case": case,
-            "kb_entry": kb_entry}
+            "kb_entry": kb_entry, "adjusted_region": region}
 
 
 def _review(db: Any, shop: int, conv: int, message: int, now: Any) -> int:
@@ -304,7 +326,7 @@ def test_every_route_refuses_the_other_tenant(api: Api) -> None:
     routes = openapi_routes(api)
     for route in EXCLUDED:
         assert route in routes, f"stale exclusion {route}"
-    for route in PUBLIC_TO_BUYERS:
+    for route in {**PUBLIC_TO_BUYERS, **PUBLIC_TO_ALL}:
         assert route in routes, f"stale public route {route}"
     headers = {role: api.as_(role) for role in OTHER_TENANT}  # tokens issued before the snapshot
     before = snapshot(api)
@@ -320,6 +342,10 @@ def test_every_route_refuses_the_other_tenant(api: Api) -> None:
             resp = api.client.request(method, url, params=query, json=body, headers=headers[role])
             where = f"{method} {url} {query or ''} as {role}"
             if role.startswith("buyer") and route in PUBLIC_TO_BUYERS:
+                if resp.status_code != 200:
+                    problems.append(f"{where}: public route answered {resp.status_code}")
+                continue
+            if route in PUBLIC_TO_ALL:
                 if resp.status_code != 200:
                     problems.append(f"{where}: public route answered {resp.status_code}")
                 continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from shopdesk.casework.business_days import add_hours
@@ -23,6 +23,7 @@ from shopdesk.casework.machine import (
     SYSTEM,
     Actor,
     CaseBase,
+    CaseworkError,
     Context,
     InvalidInput,
     Machine,
@@ -107,10 +108,38 @@ class AdjustedRegion:
     def active_at(self, instant: datetime) -> bool:
         return self.start <= instant < self.end
 
+    def covers(self, *shop_codes: str | None) -> bool:
+        """Whether a shop known by these codes (its region, its country, …) lies inside."""
+        return any(c is not None and c in self.region_codes for c in shop_codes)
+
+
+class RegionEnded(CaseworkError):
+    """A renewal or an early end of a region whose period is already over (FM-1)."""
+
+    code = "region_ended"
+
+    def __init__(self, message: str) -> None:
+        # Skip the base class's "Nothing is allowed now": declaring a new region still is.
+        Exception.__init__(self, message)
+        self.allowed = ()
+
 
 def _staff_only(actor: Actor, what: str) -> None:
     if actor.role is not Role.PLATFORM_STAFF:
         raise InvalidInput(f"only platform staff {what} (FM-1)")
+
+
+def _aware(instant: datetime, what: str) -> None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise InvalidInput(f"{what}: give the time zone (e.g. Z)")
+
+
+def _bounded_period(start: datetime, end: datetime, ctx: Context, what: str) -> None:
+    """FM-1 declares a region "for a period": a finite one the platform decides again on
+    (decision CW-22)."""
+    limit = ctx.policy.force_majeure.max_region_period_days
+    if end - start > timedelta(days=limit):
+        raise InvalidInput(f"{what} is at most {limit} days; renew the region to go on (FM-1)")
 
 
 def declare_region(
@@ -126,28 +155,54 @@ def declare_region(
 ) -> AdjustedRegion:
     """Rule FM-1: the platform declares an adjusted region for [start, end)."""
     _staff_only(actor, "declare adjusted regions")
+    _aware(start, "start")
+    _aware(end, "end")
     if end <= start:
         raise InvalidInput("the region's period must end after it starts")
+    _bounded_period(start, end, ctx, "a region's period")
     if not region_codes:
         raise InvalidInput("an adjusted region needs at least one region code")
-    days = (
-        ctx.policy.force_majeure.region_extension_days if extension_days is None else extension_days
-    )
+    fm = ctx.policy.force_majeure
+    days = fm.region_extension_days if extension_days is None else extension_days
     if days < 1:
         raise InvalidInput("extension_days must be at least 1")
+    if days > fm.max_extension_days:
+        raise InvalidInput(f"an extension is at most {fm.max_extension_days} days (FM-5)")
     return AdjustedRegion(region_id, name, frozenset(region_codes), start, end, days, actor.id)
 
 
-def renew_region(region: AdjustedRegion, new_end: datetime, actor: Actor) -> AdjustedRegion:
-    """Rule FM-1: the platform decides whether to renew (extend) the period."""
+def renew_region(
+    region: AdjustedRegion,
+    new_end: datetime,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    ctx: Context | None = None,
+) -> AdjustedRegion:
+    """Rule FM-1: the platform decides whether to renew (extend) the period.
+
+    A region whose period is over at ``now`` is not renewed: the platform declares a new one,
+    so the gap in between stays visible (orders due in it got no extension)."""
     _staff_only(actor, "renew adjusted regions")
+    _aware(new_end, "end")
+    if now is not None and region.end <= now:
+        raise RegionEnded(
+            f"adjusted region {region.id} ended at {region.end.isoformat()}; "
+            "declare a new region instead of renewing it (FM-1)"
+        )
     if new_end <= region.end:
         raise InvalidInput("a renewal must move the end later")
+    if ctx is not None:
+        _bounded_period(region.end, new_end, ctx, "a renewal")
     return replace(region, end=new_end, renewals=region.renewals + 1)
 
 
 def end_region(region: AdjustedRegion, at: datetime, actor: Actor) -> AdjustedRegion:
+    """The platform ends a region early (the event is over); a region not yet started is
+    cancelled (its period becomes empty)."""
     _staff_only(actor, "end adjusted regions")
+    if region.end <= at:
+        raise RegionEnded(f"adjusted region {region.id} already ended at {region.end.isoformat()}")
     return replace(region, end=max(region.start, min(region.end, at)))
 
 
@@ -326,6 +381,7 @@ def submit_application(
     shop_region: str | None = None,
     regions: Sequence[AdjustedRegion] = (),
     previous: Sequence[FMApplication] = (),
+    shop_country: str | None = None,
 ) -> Result[FMApplication]:
     """Rules FM-3/FM-4/FM-6: validate and submit; raises :class:`InvalidInput` with reasons."""
     if actor.role not in SELLER_MANAGERS:
@@ -347,13 +403,12 @@ def submit_application(
     first_day = ctx.calendar.local_date(ctx.calendar.start_of_next_day(now))
     if expected_recovery < first_day:
         problems.append("the expected recovery date must be after today (FM-3)")
-    if shop_region is not None:
-        covering = [r for r in regions if shop_region in r.region_codes and r.active_at(now)]
-        if covering:
-            problems.append(
-                f"the shop's region is in adjusted region {covering[0].id}: its SLA is already "
-                "extended (FM-1)"
-            )
+    covering = [r for r in regions if r.covers(shop_region, shop_country) and r.active_at(now)]
+    if covering:
+        problems.append(
+            f"the shop's region is in adjusted region {covering[0].id}: its SLA is already "
+            "extended (FM-1)"
+        )
     for old in previous:
         if old.shop_id == actor.shop_id and (
             old.state == "submitted"
@@ -408,6 +463,7 @@ class OrderSla:
     placed_at: datetime
     base_ship_by: datetime
     shop_region: str | None = None
+    shop_country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -417,6 +473,14 @@ class EffectiveSla:
     ship_by: datetime
     extension_days: int
     source: str | None  # "region:<id>" or "application:<id>"
+
+
+def base_ship_by(placed_at: datetime, ctx: Context, business_days: int | None = None) -> datetime:
+    """The fulfilment deadline before any extension: ``business_days`` (the order's own
+    handling time, else policy ``ship_within_business_days``) after the order (CW-23)."""
+    if business_days is None:
+        business_days = ctx.policy.force_majeure.ship_within_business_days
+    return ctx.calendar.add_business_days(placed_at, business_days)
 
 
 def effective_sla(
@@ -435,7 +499,7 @@ def effective_sla(
     """
     candidates: list[tuple[int, str]] = []
     for r in regions:
-        if order.shop_region is None or order.shop_region not in r.region_codes:
+        if not r.covers(order.shop_region, order.shop_country):
             continue
         if r.active_at(order.placed_at) or r.active_at(order.base_ship_by):
             candidates.append((r.extension_days, f"region:{r.id}"))

@@ -100,6 +100,8 @@ class ForceMajeureSettings:
     region_extension_days: int = field(default=7, metadata=POSITIVE)
     review_hours: int = field(default=48, metadata=POSITIVE)
     max_extension_days: int = field(default=30, metadata=POSITIVE)
+    max_region_period_days: int = field(default=90, metadata=POSITIVE)
+    ship_within_business_days: int = field(default=2, metadata=POSITIVE)
     accepted_proof_kinds: frozenset[str] = frozenset(
         {
             "government_notice",

@@ -59,7 +59,10 @@ def demo(
     )
     upgrade(settings.resolved_database_url())
     try:
-        summary = seed_demo(settings.resolved_database_url(), now=datetime.now(UTC))
+        summary = seed_demo(
+            settings.resolved_database_url(), now=datetime.now(UTC),
+            attachments_dir=settings.attachments_dir,
+        )
     except DemoRefused as exc:
         err.print(f"[red]refused:[/] {exc}")
         raise typer.Exit(2) from exc

@@ -253,7 +253,7 @@ def notice_text(process: str, row: Case, action: str, state: str) -> str:
     return f"Your {title} #{row.id} {what}; it is now {state.replace('_', ' ')}."
 
 
-def _queue_frame(
+def queue_frame(
     session: Session, users: list[int], frame: dict[str, Any], publisher: Publisher | None
 ) -> None:
     if publisher is None or not users:
@@ -300,14 +300,14 @@ def notify(
     if conv is not None:
         msg = chat.post_automatic(session, conv, text, now, sender="platform", payload=payload)
         frame = {"type": "message", "conversation": conv.id, "message": chat.message_json(msg)}
-        _queue_frame(session, chat.audience(session, conv), frame, publisher)
+        queue_frame(session, chat.audience(session, conv), frame, publisher)
         return
     users = {u for u in (row.buyer_id, row.opened_by_id) if u is not None}
     if row.shop_id is not None:
         users |= set(
             session.scalars(select(Membership.user_id).where(Membership.shop_id == row.shop_id))
         )
-    _queue_frame(session, sorted(users), {**payload, "text": text}, publisher)
+    queue_frame(session, sorted(users), {**payload, "text": text}, publisher)
 
 
 def conversation_for(
@@ -392,20 +392,17 @@ def terms_of(snapshot: Mapping[str, Any]) -> aftersales.Terms:
     )
 
 
+# Orders written without the instants (by an importer, say) still count as shipped or
+# delivered by their status, from the order time: cancelling a shipped parcel stays refused.
 SHIPPED = {"shipped", "delivered", "completed"}
 DELIVERED = {"delivered", "completed"}
 
 
 def order_snapshot(session: Session, order: Order) -> aftersales.OrderSnapshot:
+    """The order as the after-sales checks see it (AS-5 terms, AS-6 shipped/delivered)."""
     product = session.get(Product, order.product_id)
-    snap = order.terms_snapshot or {}
-
-    def instant(key: str, statuses: set[str]) -> datetime | None:
-        raw = snap.get(key)
-        if isinstance(raw, str):
-            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        return order.placed_at if order.status in statuses else None
-
+    shipped = order.shipped_at or (order.placed_at if order.status in SHIPPED else None)
+    delivered = order.delivered_at or (order.placed_at if order.status in DELIVERED else None)
     return aftersales.OrderSnapshot(
         order_id=str(order.id),
         shop_id=str(order.shop_id),
@@ -413,9 +410,9 @@ def order_snapshot(session: Session, order: Order) -> aftersales.OrderSnapshot:
         placed_at=order.placed_at,
         amount_minor=order.total_cents,
         currency=product.currency if product else "USD",
-        terms=terms_of(snap),
-        shipped_at=instant("shipped_at", SHIPPED),
-        delivered_at=instant("delivered_at", DELIVERED),
+        terms=terms_of(order.terms_snapshot or {}),
+        shipped_at=shipped,
+        delivered_at=delivered,
     )
 
 
@@ -777,8 +774,9 @@ def submit_force_majeure(
             select(Case).where(Case.process == "force_majeure", Case.shop_id == shop_id)
         )
     ]
-    shop = session.get(Shop, shop_id) if shop_id is not None else None
-    region = session.get(Region, shop.region_id) if shop is not None else None
+    from shopdesk.store import adjusted_regions  # it builds on this module
+
+    code, country = adjusted_regions.shop_codes(session, shop_id)
     row = _new_row(
         session,
         "force_majeure",
@@ -798,7 +796,9 @@ def submit_force_majeure(
         proofs=docs,
         affected_orders=orders,
         expected_recovery=recovery,
-        shop_region=region.code if region is not None else None,
+        shop_region=code,
+        shop_country=country,
+        regions=adjusted_regions.regions_for(session, shop_id),
         previous=previous,
     )
     outcome = _finish_open(session, row, result, now, actor, publisher)

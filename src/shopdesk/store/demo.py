@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -102,8 +103,11 @@ class DemoSummary:
 HISTORY_FOR_EVALUATIONS = timedelta(days=28)
 
 
-def seed_demo(database_url: str, *, now: datetime) -> DemoSummary:
-    """Seed the demo into an already-migrated database, or reuse the demo already there."""
+def seed_demo(
+    database_url: str, *, now: datetime, attachments_dir: Path | None = None
+) -> DemoSummary:
+    """Seed the demo into an already-migrated database, or reuse the demo already there.
+    Files (the force-majeure proof PDF) go to ``attachments_dir`` when given."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     now = now.astimezone(UTC).replace(microsecond=0)
@@ -115,20 +119,20 @@ def seed_demo(database_url: str, *, now: datetime) -> DemoSummary:
                 return _summarise(session, reused=True)
             _seed(session, now)
             session.flush()
-            _seed_features(session, now)
+            _seed_features(session, now, attachments_dir)
             return _summarise(session, reused=False)
     finally:
         engine.dispose()
 
 
-def _seed_features(session: Session, now: datetime) -> None:
+def _seed_features(session: Session, now: datetime, attachments_dir: Path | None) -> None:
     """Knowledge bases, cases in every state, and the evaluations of the past weeks."""
     from shopdesk.jobs.evaluations import backfill
     from shopdesk.store.demo_cases import seed_cases
     from shopdesk.store.demo_kb import seed_kb
 
     seed_kb(session, now)
-    seed_cases(session, now)
+    seed_cases(session, now, attachments_dir)
     session.flush()
     backfill(session, now - HISTORY_FOR_EVALUATIONS, now)
 
@@ -331,12 +335,16 @@ def _store_history(session: Session, plans: list[ConversationPlan], shops: list[
             orders.append(None)
             continue
         qty = rng.choice([1, 1, 1, 2])
+        placed = plan.first_start - timedelta(days=rng.uniform(1, 12))
+        status = _ORDER_STATUS.get(category, "paid")
+        # Shipped and delivered before the buyer writes about it (AS-6 counts from delivery).
+        until_chat = plan.first_start - placed
         orders.append(Order(
             shop_id=shops[plan.shop_index].id, buyer_id=plan.buyer_id, product_id=product.id,
             quantity=qty, total_cents=qty * product.price_cents,
-            status=_ORDER_STATUS.get(category, "paid"),
-            placed_at=plan.first_start - timedelta(days=rng.uniform(1, 12)),
-            terms_snapshot=dict(product.terms)))
+            status=status, placed_at=placed, terms_snapshot=dict(product.terms),
+            shipped_at=placed + until_chat * 0.3 if status != "paid" else None,
+            delivered_at=placed + until_chat * 0.8 if status == "delivered" else None))
     session.add_all(o for o in orders if o is not None)
     session.flush()
 

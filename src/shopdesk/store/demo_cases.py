@@ -9,22 +9,41 @@ Non-final cases are opened shortly before `now`, so their deadlines lie ahead; t
 reached by a deadline (a lapsed request, an expired extension) are played a few days back and
 their timers fired. The seeding posts no chat notifications (the demo's chat history is
 written separately).
+
+Force majeure also gets platform-declared adjusted regions (FM-1): one for the marketplace of
+the third shop, declared minutes ago and renewed once, and one that ended early weeks ago.
+The applications' official proof is a scanned government notice as a real PDF, checked like
+an upload and stored under ``attachments_dir`` when one is given.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shopdesk.chat.attachments import check_evidence, store
+from shopdesk.store import adjusted_regions
 from shopdesk.store import casework_repo as repo
 from shopdesk.store.access import Actor
 from shopdesk.store.accounts import actor_for
-from shopdesk.store.models import Attachment, Membership, Order, Product, Shop, Timer, User
+from shopdesk.store.models import (
+    Attachment,
+    Membership,
+    Order,
+    Product,
+    Region,
+    Shop,
+    Timer,
+    User,
+)
 from shopdesk.store.models_casework import Case
 
 
@@ -40,10 +59,47 @@ class _Shop:
     agent: Actor
 
 
+NOTICE_LINES = (
+    "MUNICIPAL EMERGENCY MANAGEMENT OFFICE",
+    "Public notice No. 2026-114",
+    "",
+    "Owing to flooding, the warehouse district (zones 3 to 7)",
+    "is closed to all freight traffic from the date of this",
+    "notice until further notice. Businesses in the district",
+    "may not dispatch or receive goods during the closure.",
+    "",
+    "Issued by the Office of Emergency Management.",
+)
+
+
+def notice_pdf() -> bytes:
+    """A scanned official notice: a page image in a PDF, as scanners and phones produce."""
+    page = Image.new("L", (850, 1100), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=22)
+    y = 90
+    for line in NOTICE_LINES:
+        draw.text((80, y), line, fill=0, font=font)
+        y += 40
+    draw.rectangle((60, 60, 790, y + 30), outline=0, width=3)
+    buf = io.BytesIO()
+    page.save(buf, "PDF", resolution=100.0)
+    return buf.getvalue()
+
+
 class _Seeder:
-    def __init__(self, session: Session, now: datetime) -> None:
+    def __init__(self, session: Session, now: datetime, attachments_dir: Path | None) -> None:
         self.s = session
         self.now = now
+        self.attachments_dir = attachments_dir
+        self._notice = notice_pdf()
+        # Checked like any upload, so the demo shows what the server accepts.
+        self._notice_checked = check_evidence(self._notice, 5 * 1024 * 1024, 25_000_000, 50)
+        self._notice_path = (
+            str(store(attachments_dir, self._notice_checked, self._notice))
+            if attachments_dir is not None
+            else ""
+        )
         shops = list(session.scalars(select(Shop).order_by(Shop.id).limit(3)))
         if not shops:
             raise DemoError("the demo needs shops")
@@ -87,7 +143,7 @@ class _Seeder:
         self.n += 1
         return self.buyers[self.n % len(self.buyers)]
 
-    def order(self, buyer: Actor, shop: _Shop, at: datetime) -> int:
+    def order(self, buyer: Actor, shop: _Shop, at: datetime, shipped: bool = True) -> int:
         product = self.s.scalars(
             select(Product).where(Product.shop_id == shop.id).order_by(Product.id)
         ).first()
@@ -99,9 +155,10 @@ class _Seeder:
             product_id=product.id,
             quantity=1,
             total_cents=product.price_cents,
-            status="shipped",
+            status="shipped" if shipped else "paid",
             placed_at=at,
             terms_snapshot=dict(product.terms or {}),
+            shipped_at=at + timedelta(hours=6) if shipped else None,
         )
         self.s.add(o)
         self.s.flush()
@@ -283,20 +340,21 @@ class _Seeder:
 
     def fm(self, shop: _Shop, at: datetime) -> int:
         ticket = self.ticket(shop.owner, "force_majeure", at, shop.id)
+        checked = self._notice_checked
         att = Attachment(
             owner_id=shop.owner.user_id,
-            content_type="image/png",
-            size=1,
-            width=1,
-            height=1,
-            sha256="0" * 64,
-            path="demo/notice.png",
+            content_type=checked.content_type,
+            size=len(self._notice),
+            width=checked.width,
+            height=checked.height,
+            sha256=checked.sha256,
+            path=self._notice_path,
             created_at=at,
         )
         self.s.add(att)
         self.s.flush()
         b = self.buyer()
-        order = self.order(b, shop, at - timedelta(days=1))
+        order = self.order(b, shop, at - timedelta(days=1), shipped=False)
         return repo.submit_force_majeure(
             self.s,
             shop.owner,
@@ -308,7 +366,8 @@ class _Seeder:
                 {
                     "attachment": att.id,
                     "declared_kind": "government_notice",
-                    "file_name": "city-flood-notice.png",
+                    "file_name": "city-flood-notice.pdf",
+                    "issuer": "Office of Emergency Management",
                 }
             ],
             affected_orders=[{"order": order, "ship_by": (at + timedelta(days=2)).isoformat()}],
@@ -328,10 +387,59 @@ class _Seeder:
         self.fm(s1, at)  # submitted
         self.act(self.staff, self.fm(s2, at), [("approve", {"days": 3})], at)
 
+    def regions(self) -> None:
+        """FM-1: an active region (renewed once) around the third shop's marketplace, declared
+        after that shop's latest application, and an earlier one that ended early."""
+        shop = self.s.get(Shop, self.shops[-1].id)
+        assert shop is not None
+        market = self.s.get(Region, shop.region_id)
+        assert market is not None
+        declared = self.now - timedelta(minutes=20)
+        active = adjusted_regions.declare(
+            self.s,
+            self.staff,
+            name=f"Typhoon — ports of {market.name} closed",
+            region_codes=[market.country],
+            starts_at=declared,
+            ends_at=self.now + timedelta(days=5),
+            reason="Provincial emergency notice: container ports closed to outbound freight",
+            now=declared,
+        )
+        adjusted_regions.renew(
+            self.s,
+            self.staff,
+            active.id,
+            ends_at=self.now + timedelta(days=12),
+            reason="The ports authority extended the closure",
+            now=self.now - timedelta(minutes=10),
+        )
+        first = self.s.get(Shop, self.shops[0].id)
+        assert first is not None
+        home = self.s.get(Region, first.region_id)
+        assert home is not None
+        past = self.now - timedelta(days=21)
+        old = adjusted_regions.declare(
+            self.s,
+            self.staff,
+            name="Winter storm — parcel hubs closed",
+            region_codes=[home.code],
+            starts_at=past,
+            ends_at=past + timedelta(days=10),
+            reason="State of emergency declared by the governor",
+            extension_days=5,
+            now=past,
+        )
+        adjusted_regions.end(
+            self.s, self.staff, old.id, reason="Hubs reopened", now=past + timedelta(days=6)
+        )
 
-def seed_cases(session: Session, now: datetime) -> dict[str, dict[str, int]]:
-    """Create demo cases in every state of every process; returns counts by process, state."""
-    seeder = _Seeder(session, now)
+
+def seed_cases(
+    session: Session, now: datetime, attachments_dir: Path | None = None
+) -> dict[str, dict[str, int]]:
+    """Create demo cases in every state of every process, and the force-majeure adjusted
+    regions; returns counts by process and state."""
+    seeder = _Seeder(session, now, attachments_dir)
     quiet = session.info.get("casework_quiet")
     session.info["casework_quiet"] = True
     try:
@@ -342,6 +450,7 @@ def seed_cases(session: Session, now: datetime) -> dict[str, dict[str, int]]:
         seeder.all_complaints(at)
         seeder.all_tickets(first, at)
         seeder.all_fm(at, past)
+        seeder.regions()
     finally:
         if quiet is None:
             session.info.pop("casework_quiet", None)

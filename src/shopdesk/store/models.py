@@ -170,6 +170,9 @@ class Order(Base):
     placed_at: Mapped[datetime]
     # The terms as shown at order time; later edits of the product never change them (AS-5).
     terms_snapshot: Mapped[dict[str, Any]]
+    # When the parcel left and arrived; the after-sales time limits count from them (AS-6).
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
 
 
 class Conversation(Base):

@@ -1,4 +1,5 @@
-"""Casework storage (issue 6): one generic table of cases and one of their timeline events.
+"""Casework storage (issue 6): one generic table of cases and one of their timeline events,
+and the force-majeure adjusted regions the platform declares (FM-1).
 
 A case's full state is the engine's own data (`codec.to_data(case)`) in `data`; the columns
 beside it are copies for filtering (tenant isolation, lists) and optimistic locking (`version`
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopdesk.store.models import Base
@@ -55,3 +56,30 @@ class CaseEvent(Base):
     to_state: Mapped[str] = mapped_column(String(32))
     rule: Mapped[str] = mapped_column(String(16), default="")
     data: Mapped[dict[str, Any]]
+
+
+class AdjustedRegion(Base):
+    """A force-majeure adjusted region (FM-1): shops of its region codes get their fulfilment
+    SLA extended by `extension_days` for orders placed or due to ship in [starts_at, ends_at).
+
+    `ends_at` is the current end: a renewal moves it later, an early end moves it to that
+    instant (`ended_at`). `history` lists every declaration, renewal and end (the audit log
+    has them too, with the token used).
+    """
+
+    __tablename__ = "adjusted_regions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # Marketplace region codes (`regions.code`) or their ISO country codes (`regions.country`).
+    region_codes: Mapped[list[Any]]
+    reason: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    extension_days: Mapped[int] = mapped_column(Integer)
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None]
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    history: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -4,6 +4,11 @@ applications and platform tickets, for buyers, the shop's roles and platform sta
 Each process has its opening route; every later step is `POST /cases/{id}/actions` with the
 engine's action name and params. A refused step answers 409 with what is allowed now and by
 whom (`allowed`); bad input 422; a case the caller may not see 404.
+
+Force-majeure adjusted regions (FM-1) are declared, renewed and ended by platform staff and
+readable by every signed-in user (they are public notices, not tenant data); an order's
+fulfilment deadline shows the extension they give. Evidence and proof files may be images or
+PDF documents (`POST /casework/files`, `POST /cases/{id}/attachments`); chat stays image-only.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
@@ -20,7 +25,15 @@ from sqlalchemy import select
 
 from shopdesk.casework import analytics
 from shopdesk.casework.machine import CaseworkError, InvalidInput
-from shopdesk.chat.attachments import AttachmentError, check_image, store
+from shopdesk.chat.attachments import (
+    AttachmentError,
+    Checked,
+    CheckedPdf,
+    check_evidence,
+    store,
+)
+from shopdesk.config import Settings
+from shopdesk.store import adjusted_regions as regions
 from shopdesk.store import casework_repo as repo
 from shopdesk.store.access import Forbidden, NotFound, case_filter
 from shopdesk.store.accounts import audit
@@ -300,17 +313,15 @@ async def upload_evidence(
     evidence_id: str | None = Form(None),
     text: str | None = Form(None),
 ) -> dict[str, Any]:
-    """Evidence with a file (DSP-2, CMP-5): the same checks as chat attachments; nothing is
-    stored when the file or the step is refused."""
+    """Evidence with a file (DSP-2, CMP-5): an image with the chat-attachment checks, or a PDF
+    that parses, unencrypted, within the page limit; nothing is stored when the file or the
+    step is refused."""
     actor.require_scope("chat:write")
     repo.get_case(db, actor, case_id)  # 404 before anything else
     if file is None:
         raise ApiError(422, "invalid_request", "file: a file is required")
     data = await file.read(settings.max_attachment_bytes + 1)
-    try:
-        checked = check_image(data, settings.max_attachment_bytes, settings.max_attachment_pixels)
-    except AttachmentError as exc:
-        raise ApiError(413 if exc.code == "file_too_large" else 422, exc.code, str(exc)) from exc
+    checked = _checked(data, settings)
     now = clock()
     with db.begin_nested():  # the file row goes only if the engine accepts the evidence
         att = Attachment(
@@ -351,7 +362,179 @@ def case_attachment(
     att = db.get(Attachment, attachment_id)
     if att is None or not att.path or not _mentions(row.data, str(attachment_id)):
         raise NotFound("attachment")
+    return _file(att, settings)
+
+
+def _file(att: Attachment, settings: Settings) -> FileResponse:
+    if att.content_type == "application/pdf":
+        # A document is downloaded, not rendered inside the app's origin.
+        return FileResponse(
+            settings.attachments_dir / att.path,
+            media_type=att.content_type,
+            filename=f"document-{att.id}.pdf",
+            content_disposition_type="attachment",
+        )
     return FileResponse(settings.attachments_dir / att.path, media_type=att.content_type)
+
+
+def _checked(data: bytes, settings: Settings) -> Checked:
+    try:
+        return check_evidence(
+            data,
+            settings.max_attachment_bytes,
+            settings.max_attachment_pixels,
+            settings.max_attachment_pages,
+        )
+    except AttachmentError as exc:
+        raise ApiError(413 if exc.code == "file_too_large" else 422, exc.code, str(exc)) from exc
+
+
+@router.post("/casework/files", status_code=201)
+async def upload_case_file(
+    file: UploadFile, actor: CurrentActor, db: DB, clock: Clock, settings: AppSettings
+) -> dict[str, Any]:
+    """A file to cite later as official proof of a force-majeure application (FM-4) or as a
+    ticket attachment: an image or a PDF document, owned by the caller. Chat messages do not
+    take PDFs (`POST /attachments` stays image-only)."""
+    actor.require_scope("chat:write")
+    data = await file.read(settings.max_attachment_bytes + 1)
+    checked = _checked(data, settings)
+    now = clock()
+    att = Attachment(
+        owner_id=actor.user_id,
+        content_type=checked.content_type,
+        size=len(data),
+        width=checked.width,
+        height=checked.height,
+        sha256=checked.sha256,
+        path=str(store(settings.attachments_dir, checked, data)),
+        created_at=now,
+    )
+    db.add(att)
+    db.flush()
+    audit(
+        db,
+        actor,
+        "attachment.upload",
+        "attachment",
+        att.id,
+        now=now,
+        size=len(data),
+        content_type=att.content_type,
+    )
+    out: dict[str, Any] = {
+        "id": att.id,
+        "content_type": att.content_type,
+        "size": att.size,
+        "sha256": att.sha256,
+    }
+    if isinstance(checked, CheckedPdf):
+        out["pages"] = checked.pages
+    else:
+        out["width"], out["height"] = att.width, att.height
+    return out
+
+
+# ---------------------------------------------------------------- adjusted regions (FM-1)
+
+
+class RegionIn(BaseModel):
+    name: str
+    region_codes: list[str] = Field(max_length=regions.MAX_CODES)
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    extension_days: int | None = None
+
+
+class RenewalIn(BaseModel):
+    ends_at: datetime
+    reason: str
+
+
+class EndIn(BaseModel):
+    reason: str
+
+
+@router.post("/force-majeure/regions", status_code=201)
+def declare_region(
+    body: RegionIn, request: Request, actor: CurrentActor, db: DB, clock: Clock
+) -> dict[str, Any]:
+    """Platform staff declare an adjusted region for a period (FM-1): shops in the listed
+    marketplace regions or countries get `extension_days` more to ship (default: policy)."""
+    now = clock()
+    row = regions.declare(
+        db,
+        actor,
+        name=body.name,
+        region_codes=body.region_codes,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        reason=body.reason,
+        extension_days=body.extension_days,
+        now=now,
+        publisher=_publisher(request),
+    )
+    return regions.region_json(row, now)
+
+
+@router.get("/force-majeure/regions")
+def list_regions(
+    actor: CurrentActor,
+    db: DB,
+    clock: Clock,
+    state: Literal["active", "scheduled", "ended", "all"] = "all",
+    code: str | None = None,
+) -> list[dict[str, Any]]:
+    """Declared regions, newest first (everyone signed in: sellers check whether their shop is
+    covered, buyers why a parcel may take longer)."""
+    now = clock()
+    return [
+        regions.region_json(r, now) for r in regions.list_regions(db, now, state=state, code=code)
+    ]
+
+
+@router.get("/force-majeure/regions/{region_id}")
+def get_region(region_id: int, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, Any]:
+    return regions.region_json(regions.get_region(db, region_id), clock())
+
+
+@router.post("/force-majeure/regions/{region_id}/renewals")
+def renew_region(
+    region_id: int, body: RenewalIn, request: Request, actor: CurrentActor, db: DB, clock: Clock
+) -> dict[str, Any]:
+    """The platform renews the region until a later end (FM-1); an ended region is not
+    renewed (409 `region_ended`: declare a new one)."""
+    now = clock()
+    row = regions.renew(
+        db,
+        actor,
+        region_id,
+        ends_at=body.ends_at,
+        reason=body.reason,
+        now=now,
+        publisher=_publisher(request),
+    )
+    return regions.region_json(row, now)
+
+
+@router.post("/force-majeure/regions/{region_id}/end")
+def end_region(
+    region_id: int, body: EndIn, request: Request, actor: CurrentActor, db: DB, clock: Clock
+) -> dict[str, Any]:
+    """The event is over: the region ends now (409 `region_ended` when it already has)."""
+    now = clock()
+    row = regions.end(
+        db, actor, region_id, reason=body.reason, now=now, publisher=_publisher(request)
+    )
+    return regions.region_json(row, now)
+
+
+@router.get("/orders/{order_id}/fulfilment")
+def order_fulfilment(order_id: int, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, Any]:
+    """The order's ship-by deadline: the base one and the one after force-majeure extensions
+    (adjusted region or approved application, the longest applies), whether it shipped late."""
+    return regions.fulfilment(db, actor, order_id, clock())
 
 
 def _mentions(data: Any, att_id: str) -> bool:
