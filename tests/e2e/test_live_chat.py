@@ -6,15 +6,43 @@ screenshots of each page go to a temporary directory (or SHOPDESK_SCREENSHOTS).
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.server import Server
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.support.server import Server, prepare_database, run_server, sqlite_url
 from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.browser
+
+
+# One server and one browser for the module (starting `shopdesk serve` is the slow part);
+# the tests use different accounts and do not depend on each other's data.
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("live-chat")
+    url = sqlite_url(data)
+    prepare_database(url)
+    with run_server(url, data / "data") as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
 
 TIMEOUT = 10_000  # ms, for every expectation
 
@@ -53,7 +81,7 @@ def test_buyer_and_agent_chat_live(server: Server, browser: Any, shots: Path) ->
         expect(buyer.get_by_role("heading", name="Shop A")).to_be_visible()
         expect(buyer.locator("body")).to_have_attribute("data-live", "1")
         buyer.get_by_placeholder("Write a message").fill("Hello, is the mug dishwasher safe?")
-        buyer.get_by_role("button", name="Send").click()
+        buyer.get_by_role("button", name="Send", exact=True).click()
         buyer_msgs = buyer.get_by_test_id("messages")
         expect(buyer_msgs.get_by_text("Hello, is the mug dishwasher safe?")).to_be_visible()
 
@@ -64,7 +92,7 @@ def test_buyer_and_agent_chat_live(server: Server, browser: Any, shots: Path) ->
         agent_msgs = agent.get_by_test_id("messages")
         expect(agent_msgs.get_by_text("Hello, is the mug dishwasher safe?")).to_be_visible()
         agent.get_by_placeholder("Reply").fill("Yes, it is dishwasher safe.")
-        agent.get_by_role("button", name="Send").click()
+        agent.get_by_role("button", name="Send", exact=True).click()
         expect(agent_msgs.get_by_text("Yes, it is dishwasher safe.")).to_be_visible()
         agent.screenshot(path=str(shots / "inbox.png"), full_page=True)
 

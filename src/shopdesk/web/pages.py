@@ -108,4 +108,10 @@ def inbox_page(request: Request) -> Response:
         return RedirectResponse("/shops", status_code=303)
     with request.app.state.sessions() as db:
         shops = list(db.scalars(select(Shop).where(shop_filter(actor)).order_by(Shop.id)))
-        return _render(request, "inbox.html", actor, shops=shops)
+        # The script needs names for labels and the caller's role to offer take/transfer
+        # only where the API would accept them (staff see every shop but join none).
+        inbox_shops = [
+            {"id": s.id, "name": s.name, "role": "staff" if actor.is_staff else actor.role_in(s.id)}
+            for s in shops
+        ]
+        return _render(request, "inbox.html", actor, shops=shops, inbox_shops=inbox_shops)

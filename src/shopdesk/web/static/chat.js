@@ -1,132 +1,203 @@
-// Live chat for the buyer page and the agents' inbox: REST to send and catch up, a WebSocket
-// for push. Messages are keyed by seq per conversation, so a replay never shows twice.
-"use strict";
-(function () {
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const api = async (method, path, body) => {
-    const res = await fetch("/api/v1" + path, {
-      method, credentials: "same-origin",
-      headers: Object.assign({"X-CSRF-Token": csrf}, body ? {"Content-Type": "application/json"} : {}),
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = res.status === 204 ? null : await res.json();
-    if (!res.ok) { const e = new Error(data && data.message || res.statusText); e.data = data; e.status = res.status; throw e; }
-    return {data, res};
-  };
-  const el = (id) => document.getElementById(id);
-  const seen = new Map();   // conversation id -> highest seq shown
-  let current = null;       // conversation shown
-  const buyerRoot = el("buyer-chat"), inboxRoot = el("inbox");
-  const me = Number((buyerRoot || inboxRoot).dataset.me);
+// Shared by the buyer's chat (buyer.js) and the agents' inbox (inbox.js): the API client with
+// the platform's JSON error shape, the message thread and the WebSocket that pushes messages.
+// Messages are keyed by seq per conversation, so a replay never shows twice.
 
-  function showMessage(m) {
-    if (m.conversation !== current) return;
-    const last = seen.get(m.conversation) || 0;
-    if (m.seq <= last) return;
-    seen.set(m.conversation, m.seq);
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+export const el = (id) => document.getElementById(id);
+
+export class ApiError extends Error {
+  constructor(message, status, data) {
+    super(message);
+    this.status = status;
+    this.data = data;
+    this.code = data && data.code;
+  }
+}
+
+function sentence(text) {
+  const t = text.trim();
+  if (!t) return t;
+  const s = t[0].toUpperCase() + t.slice(1);
+  return /[.!?。！？]$/.test(s) ? s : s + ".";
+}
+
+/** A message for people from an API error (`{"code", "message", ...}`). */
+export function errorText(status, data) {
+  if (status === 401) return "Your session has ended. Log in again to continue.";
+  if (data && typeof data.message === "string" && data.message) return sentence(data.message);
+  if (status === 413) return "That file is too large.";
+  if (status === 429) return "Too many requests. Wait a moment and try again.";
+  if (status >= 500) return `The server had a problem (HTTP ${status}). Try again in a moment.`;
+  return `The request failed (HTTP ${status}).`;
+}
+
+export async function api(method, path, body, {signal, form} = {}) {
+  const headers = {"X-CSRF-Token": csrf};
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
+  let res;
+  try {
+    res = await fetch("/api/v1" + path, {
+      method, credentials: "same-origin", headers, signal,
+      body: form || (body !== undefined ? JSON.stringify(body) : undefined),
+    });
+  } catch (e) {
+    if (e.name === "AbortError") throw e;
+    throw new ApiError("Could not reach the server. Check your connection and try again.", 0, null);
+  }
+  let data = null;
+  if (res.status !== 204) {
+    const raw = await res.text();
+    try { data = raw ? JSON.parse(raw) : null; } catch { data = null; }
+  }
+  if (!res.ok) throw new ApiError(errorText(res.status, data), res.status, data);
+  return {data, res};
+}
+
+export function showError(node, err) {
+  if (!node) return;
+  if (!err) { node.hidden = true; node.textContent = ""; return; }
+  node.textContent = err instanceof ApiError ? err.message : String(err.message || err);
+  node.hidden = false;
+  if (err instanceof ApiError && err.status === 401) {
+    const a = document.createElement("a");
+    a.href = "/login"; a.textContent = " Log in";
+    node.append(a);
+  }
+}
+
+export const newClientId = () =>
+  crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+
+export function formatWhen(iso) {
+  return new Date(iso).toLocaleString(undefined, {
+    weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  });
+}
+
+const AUTO_LABELS = {
+  card: "Automatic reply · FAQ",
+  chatbot: "Automatic reply",
+  out_of_hours: "Automatic reply · outside business hours",
+};
+
+/** The messages of one conversation, in seq order, each shown once. */
+export class Thread {
+  constructor(list, {me, viewer, decorate, onAdd} = {}) {
+    this.list = list;
+    this.me = me;
+    this.viewer = viewer;        // "buyer" or "team"
+    this.decorate = decorate;    // (li, message) => void, for per-page extras
+    this.onAdd = onAdd;          // (message) => void
+    this.conversation = null;
+    this.last = 0;
+  }
+
+  reset(conversationId) {
+    this.conversation = conversationId;
+    this.last = 0;
+    this.list.replaceChildren();
+  }
+
+  who(m) {
+    if (m.author === this.me) return "You";
+    if (m.sender === "buyer") return m.author_name || "Buyer";
+    if (m.sender === "agent") return m.author_name || "Shop";
+    if (m.sender === "bot") {
+      const via = m.payload && m.payload.kb && m.payload.kb.via;
+      return AUTO_LABELS[via] || "Automatic reply";
+    }
+    return "Platform";
+  }
+
+  render(m) {
     const li = document.createElement("li");
-    const mine = m.author === me;
-    li.className = "msg " + m.sender + (mine ? " mine" : "");
+    li.className = `msg ${m.sender}` + (m.author === this.me ? " mine" : "");
     li.dataset.seq = m.seq;
+    li.dataset.id = m.id;
+    li.dataset.testid = "message";
     const who = document.createElement("span");
     who.className = "who";
-    who.textContent = mine ? "You" : (m.sender === "buyer" ? "Buyer" : m.sender === "agent" ? (m.author_name || "Shop") : m.sender === "bot" ? "Automatic reply" : "Platform");
-    const text = document.createElement("span");
-    text.className = "text";
-    text.textContent = m.kind === "image" ? "[image]" : m.text;
+    who.textContent = this.who(m);
+    if (m.sender === "bot") {
+      const badge = document.createElement("span");
+      badge.className = "badge auto";
+      badge.textContent = "auto";
+      badge.title = "Sent automatically, not by a person";
+      who.append(" ", badge);
+    }
+    const body = document.createElement("span");
+    body.className = "text";
+    if (m.kind === "image" && m.attachment) {
+      const img = document.createElement("img");
+      img.src = `/api/v1/attachments/${m.attachment}`;
+      img.alt = `Image from ${this.who(m)}`;
+      img.loading = "lazy";
+      body.append(img);
+    } else {
+      body.textContent = m.text || `[${m.kind}]`;
+    }
     const at = document.createElement("time");
-    at.dateTime = m.at; at.textContent = new Date(m.at).toLocaleString();
-    li.append(who, text, at);
-    el("messages").append(li);
-    li.scrollIntoView({block: "end"});
+    at.dateTime = m.at;
+    at.textContent = new Date(m.at).toLocaleString();
+    li.append(who, body, at);
+    // The seller learns discreetly that a delivered message went to platform review (SCR-D1).
+    if (m.flagged && this.viewer === "team" && m.sender === "agent") {
+      const note = document.createElement("span");
+      note.className = "flag-note";
+      note.textContent = "Delivered · flagged for platform review";
+      li.append(note);
+    }
+    if (this.decorate) this.decorate(li, m);
+    return li;
   }
 
-  async function catchUp(convId) {
-    const after = seen.get(convId) || 0;
-    const {data} = await api("GET", `/conversations/${convId}/messages?after_seq=${after}`);
-    data.forEach(showMessage);
+  add(m) {
+    if (m.conversation !== this.conversation || m.seq <= this.last) return false;
+    this.last = m.seq;
+    const li = this.render(m);
+    this.list.append(li);
+    this.list.scrollTop = this.list.scrollHeight;
+    if (this.onAdd) this.onAdd(m);
+    return true;
   }
 
-  function connect() {
-    const proto = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${proto}://${location.host}/api/v1/ws`);
-    ws.onmessage = (ev) => {
-      const f = JSON.parse(ev.data);
-      if (f.type === "message") {
-        if (f.conversation === current) {
-          // A gap means we missed something while away: fetch it rather than show out of order.
-          const last = seen.get(current) || 0;
-          if (f.message.seq > last + 1) catchUp(current); else showMessage(f.message);
-        }
-        if (inboxRoot) loadConversations();
-      }
-    };
-    ws.onopen = () => { document.body.dataset.live = "1"; if (current) catchUp(current); };
-    ws.onclose = () => { document.body.dataset.live = "0"; setTimeout(connect, 1000); };
-  }
-
-  async function send(ev) {
-    ev.preventDefault();
-    const input = el("text"), err = el("send-error");
-    const text = input.value.trim();
-    if (!text || !current) return;
-    err.hidden = true;
-    const clientId = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
-    try {
-      const {data, res} = await api("POST", `/conversations/${current}/messages`, {client_id: clientId, kind: "text", text});
-      input.value = "";
-      showMessage(data);
-      if (res.headers.get("X-Shopdesk-Offer-Ticket") && el("ticket-offer")) el("ticket-offer").hidden = false;
-    } catch (e) {
-      const findings = (e.data && e.data.findings) || [];
-      err.textContent = e.message + (findings.length ? ": " + findings.map(f => `${f.rule} ${f.kind} “${f.text || ""}”`).join(", ") : "");
-      err.hidden = false;
+  async catchUp() {
+    const conv = this.conversation;
+    for (;;) {
+      const {data} = await api("GET", `/conversations/${conv}/messages?after_seq=${this.last}&limit=500`);
+      if (conv !== this.conversation) return;  // switched meanwhile
+      data.forEach((m) => this.add(m));
+      if (data.length < 500) return;
     }
   }
 
-  async function startBuyer() {
-    const shop = Number(buyerRoot.dataset.shop);
-    const {data: conv} = await api("POST", "/conversations", {shop});
-    current = conv.id;
-    const {data: s} = await api("GET", `/shops/${shop}`);
-    el("shop-status").textContent = (s.open_now ? "Open now" : "Closed now" + (s.next_opening ? ", opens " + new Date(s.next_opening).toLocaleString() : "")) +
-      (s.agents_online ? ` · ${s.agents_online} online` : " · nobody online");
-    if (conv.offer_ticket) el("ticket-offer").hidden = false;
-    el("ticket-form").addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      await api("POST", "/tickets", {shop, conversation: current, text: el("ticket-text").value});
-      el("ticket-offer").innerHTML = "<p>Thanks — your ticket was left for the shop.</p>";
-    });
-    await catchUp(current);
+  /** A pushed message: a gap means we missed some while away, so fetch rather than reorder. */
+  onFrame(frame) {
+    if (frame.conversation !== this.conversation) return;
+    if (frame.message.seq > this.last + 1) this.catchUp().catch(() => {});
+    else this.add(frame.message);
   }
+}
 
-  async function loadConversations() {
-    const q = el("queue").value;
-    const {data} = await api("GET", `/conversations?queue=${q}`);
-    const ul = el("conversations");
-    ul.replaceChildren(...data.map((c) => {
-      const li = document.createElement("li");
-      const a = document.createElement("a");
-      a.href = "#"; a.dataset.conversation = c.id; a.dataset.testid = "conversation";
-      a.textContent = `${c.buyer_name || "Buyer " + c.buyer}` + (c.waiting_since ? " · waiting" : "");
-      if (c.id === current) a.className = "active";
-      a.onclick = (ev) => { ev.preventDefault(); openConversation(c); };
-      li.append(a);
-      return li;
-    }));
-  }
-
-  async function openConversation(c) {
-    current = c.id;
-    seen.delete(c.id);
-    el("messages").replaceChildren();
-    el("conv-title").textContent = `${c.buyer_name || "Buyer " + c.buyer}`;
-    el("composer").hidden = false;
-    await catchUp(c.id);
-    loadConversations();
-  }
-
-  el("composer").addEventListener("submit", send);
-  if (buyerRoot) startBuyer().then(connect);
-  if (inboxRoot) { el("queue").addEventListener("change", loadConversations); loadConversations().then(connect); }
-})();
+/** Keep a WebSocket open (reconnecting with back-off); 4401 means the login has ended. */
+export function connectLive(onFrame, {onOpen, onAuthLost} = {}) {
+  let delay = 1000;
+  const open = () => {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${proto}://${location.host}/api/v1/ws`);
+    ws.onopen = () => { delay = 1000; document.body.dataset.live = "1"; if (onOpen) onOpen(); };
+    ws.onmessage = (ev) => {
+      let frame;
+      try { frame = JSON.parse(ev.data); } catch { return; }
+      onFrame(frame);
+    };
+    ws.onclose = (ev) => {
+      document.body.dataset.live = "0";
+      if (ev.code === 4401) { if (onAuthLost) onAuthLost(); return; }
+      setTimeout(open, delay);
+      delay = Math.min(delay * 2, 15000);
+    };
+  };
+  open();
+}
