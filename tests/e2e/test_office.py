@@ -4,6 +4,7 @@ message from the review queue (SCR-12). Screenshots go to SHOPDESK_SCREENSHOTS i
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,3 +126,27 @@ def test_staff_approve_a_reported_buyer_message(server: Server, browser: Any, sh
     staff_token = {"Authorization": f"Bearer {server.token('staff')}"}
     decided = httpx.get(server.url(f"/api/v1/reviews/{review}"), headers=staff_token, timeout=10)
     assert decided.json()["status"] == "approved"
+
+
+def test_buyer_requests_after_sales_from_an_order(server: Server, browser: Any) -> None:
+    """The orders list offers only the kinds the time limits allow now (AS-6); the request
+    opens through the API and the case page follows."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT)
+    ctx, buyer = _page(browser)
+    try:
+        log_in(buyer, server, "buyer1")
+        buyer.goto(server.url("/office/cases"))
+        row = buyer.get_by_test_id("order-list").locator("tbody tr").first
+        expect(row).to_contain_text("shipped")
+        row.locator("summary", has_text="Request after-sales").click()  # opens the form
+        # Shipped, not delivered: a refund is possible, a cancellation no longer is.
+        kind = row.get_by_label("Kind")
+        expect(kind.locator("option")).to_have_text(["refund only"])
+        row.get_by_label("Reason").fill("The parcel never arrived.")
+        row.get_by_role("button", name="Request after-sales").click()
+        heading = buyer.get_by_role("heading", name=re.compile("After-sales request #"))
+        expect(heading).to_be_visible()
+    finally:
+        ctx.close()

@@ -192,3 +192,26 @@ def test_pages_ship_their_own_assets(api: Api) -> None:
     for asset in sorted(seen):
         r = api.client.get(asset)
         assert r.status_code == 200 and len(r.content) > 200, asset
+
+
+def test_cases_page_offers_orders_force_majeure_and_regions_per_role(api: Api) -> None:
+    """Buyers get their orders with after-sales requests (AS-2); a shop's owner and admins the
+    force-majeure application (FM-3, FM-4); the team the adjusted regions (FM-1); staff
+    declare, renew and end regions in the console."""
+    _, html, _ = page(api, "buyer1", "/office/cases")
+    assert 'data-testid="order-list"' in html and '"return_and_refund"' in html
+    assert 'id="fm-form"' not in html and 'data-testid="region-list"' not in html
+    for who in ("owner_a", "admin_a"):
+        _, html, _ = page(api, who, "/office/cases")
+        form = main_of(html)
+        assert 'id="fm-form"' in form and 'data-testid="region-list"' in form, who
+        # Only official document kinds are offered (FM-4); screenshots are not among them.
+        assert 'value="government_notice"' in form and "screenshot\"" not in form
+        assert 'accept="application/pdf,image/jpeg,image/png"' in form
+        assert 'data-testid="order-list"' not in form
+    _, html, _ = page(api, "agent_a", "/office/cases")
+    assert 'data-testid="region-list"' in html and 'id="fm-form"' not in html
+    _, html, _ = page(api, "staff", "/office/platform")
+    assert 'data-testid="regions"' in html and 'id="g-form"' in html
+    _, html, _ = page(api, "staff", "/office/cases")
+    assert 'id="fm-form"' not in html

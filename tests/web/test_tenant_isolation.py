@@ -70,6 +70,7 @@ SCOPED_LISTS: dict[Route, str] = {
     ("GET", f"{API}/auth/tokens"): "token",
     ("GET", f"{API}/reviews"): "review",
     ("GET", f"{API}/cases"): "case",
+    ("GET", f"{API}/orders"): "order",
 }
 
 # Path parameter name -> kind of tenant-A object substituted for it.

@@ -10,11 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, Text, false, select, true
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from shopdesk.store.models import Conversation, OfflineTicket, Shop
+from shopdesk.store.models import (
+    Appeal,
+    Attachment,
+    Conversation,
+    Message,
+    OfflineTicket,
+    Order,
+    Shop,
+)
 from shopdesk.store.models_casework import Case
+from shopdesk.store.models_review import Review
 
 SELLER_ROLES = ("owner", "admin", "agent")
 MANAGER_ROLES = ("owner", "admin")
@@ -119,6 +129,17 @@ def case_filter(actor: Actor) -> ColumnElement[bool]:
     return false()
 
 
+def order_filter(actor: Actor) -> ColumnElement[bool]:
+    """Orders: a buyer's own, the shop's team their shops' orders, staff all."""
+    if actor.is_staff:
+        return true()
+    if actor.is_buyer:
+        return Order.buyer_id == actor.user_id
+    if actor.shop_roles:
+        return Order.shop_id.in_(list(actor.shop_roles))
+    return false()
+
+
 def visible_conversations(actor: Actor) -> Select[Conversation]:
     return select(Conversation).where(conversation_filter(actor))
 
@@ -165,3 +186,63 @@ def shop_rows_filter(actor: Actor, shop_column: Any) -> ColumnElement[bool]:
     if actor.shop_roles:
         return cast(ColumnElement[bool], shop_column.in_(list(actor.shop_roles)))
     return false()
+
+
+def get_attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment:
+    """A stored file the actor may download; otherwise 404 exactly like a missing id.
+
+    The uploader always may. Anyone else reaches a file only through a row that carries it
+    and that they may see: a chat message of a visible conversation; an appeal's evidence
+    (the shop's team and staff, like the appeal); a buyer-message report's evidence (staff:
+    the report is the platform's review material, not the shop's); a case's files (whoever
+    sees the case, `case_filter`: its buyer, its shop's team, staff). A file uploaded but
+    never attached stays its uploader's alone, staff included.
+    """
+    att = session.get(Attachment, attachment_id)
+    if att is None or not att.path:  # no path: evidence whose case step was refused
+        raise NotFound("attachment")
+    if att.owner_id == actor.user_id or _carried(session, actor, att.id):
+        return att
+    raise NotFound("attachment")
+
+
+def _carried(session: Session, actor: Actor, att_id: int) -> bool:
+    in_chat = select(Message.id).where(
+        Message.attachment_id == att_id,
+        Message.conversation_id.in_(select(Conversation.id).where(conversation_filter(actor))),
+    )
+    if session.scalars(in_chat.limit(1)).first() is not None:
+        return True
+    # JSON columns differ between SQLite and PostgreSQL; a text match on the id narrows the
+    # rows portably and the parsed value decides (an id "12" also matches "123").
+    needle = f"%{att_id}%"
+    appeals = select(Appeal.evidence).where(
+        shop_rows_filter(actor, Appeal.shop_id), sql_cast(Appeal.evidence, Text).like(needle)
+    )
+    if any(_lists(att_id, ev) for ev in session.scalars(appeals)):
+        return True
+    if actor.is_staff:
+        reports = select(Review.evidence).where(
+            Review.kind == "buyer_report", sql_cast(Review.evidence, Text).like(needle)
+        )
+        if any(_lists(att_id, ev) for ev in session.scalars(reports)):
+            return True
+    cases = select(Case.data).where(case_filter(actor), sql_cast(Case.data, Text).like(needle))
+    return any(_mentions(data, str(att_id)) for data in session.scalars(cases))
+
+
+def _lists(att_id: int, evidence: Any) -> bool:
+    return isinstance(evidence, list) and any(
+        type(x) is int and x == att_id for x in evidence
+    )
+
+
+def _mentions(data: Any, att_id: str) -> bool:
+    """Whether the case data holds a file record (the engine's `Attachment`) with this id."""
+    if isinstance(data, dict):
+        if "media_type" in data and str(data.get("id")) == att_id:
+            return True
+        return any(_mentions(v, att_id) for v in data.values())
+    if isinstance(data, list):
+        return any(_mentions(v, att_id) for v in data)
+    return False

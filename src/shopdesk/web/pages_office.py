@@ -157,15 +157,24 @@ def kb_page(shop_id: int, request: Request) -> Response:
 
 @router.get("/office/cases", response_model=None)
 def cases_page(request: Request) -> Response:
+    """Cases; a buyer's orders with after-sales requests (AS-2, AS-6); a seller's force-majeure
+    application (FM-3, FM-4) and the platform's adjusted regions (FM-1)."""
     actor = _page_actor(request)
     if actor is None:
         return _login()
+    shops = _team_shops(request, actor) if not actor.is_buyer else []
+    fm = casework_repo.policy().force_majeure
     return _render(
         request,
         "office_cases.html",
         actor,
         processes={name: p.title for name, p in casework_repo.PROCESSES.items()},
-        shops=_team_shops(request, actor) if not actor.is_buyer else [],
+        shops=shops,
+        # FM-3: the shop's owner or an admin applies; agents see the regions only.
+        fm_shops=[s for s in shops if actor.role_in(s["id"]) in MANAGER_ROLES],
+        proof_kinds=sorted(fm.accepted_proof_kinds),
+        proof_types=",".join(sorted(fm.accepted_media_types)),
+        aftersales_kinds=[k.value for k in AfterSalesKind],
     )
 
 

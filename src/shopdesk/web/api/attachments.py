@@ -1,4 +1,8 @@
-"""Image upload and download for chat messages."""
+"""Image upload for chat messages, and the download of any stored file.
+
+Who may download which file (chat images, appeal and report evidence, case files) is decided
+by `store.access.get_attachment`; a file the caller may not reach is a 404 like a missing id.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy import select
 
 from shopdesk.chat.attachments import AttachmentError, check_image, store
-from shopdesk.store.access import NotFound, visible_conversations
+from shopdesk.store.access import get_attachment
 from shopdesk.store.accounts import audit
-from shopdesk.store.models import Attachment, Message
+from shopdesk.store.models import Attachment
 from shopdesk.web.deps import DB, AppSettings, Clock, CurrentActor
 from shopdesk.web.errors import ApiError
 
@@ -47,16 +50,13 @@ async def upload(
 def download(
     attachment_id: int, actor: CurrentActor, db: DB, settings: AppSettings
 ) -> FileResponse:
-    att = db.get(Attachment, attachment_id)
-    if att is None:
-        raise NotFound("attachment")
-    if att.owner_id != actor.user_id:
-        # Others may see it only through a conversation they can see that carries it.
-        visible = visible_conversations(actor).subquery()
-        used = db.scalars(
-            select(Message.id).join(visible, visible.c.id == Message.conversation_id)
-            .where(Message.attachment_id == att.id).limit(1)
-        ).first()
-        if used is None:
-            raise NotFound("attachment")
+    att = get_attachment(db, actor, attachment_id)
+    if att.content_type == "application/pdf":
+        # A document is saved, never rendered inside the app's origin.
+        return FileResponse(
+            settings.attachments_dir / att.path,
+            media_type=att.content_type,
+            filename=f"document-{att.id}.pdf",
+            content_disposition_type="attachment",
+        )
     return FileResponse(settings.attachments_dir / att.path, media_type=att.content_type)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import anyio.from_thread
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -114,10 +114,29 @@ def list_entries(
     db: DB,
     clock: Clock,
     category: Literal["all", "greeting", "pre_sale", "logistics", "after_sale", "other"] = "all",
+    language: str | None = Query(
+        None,
+        min_length=1,
+        max_length=16,
+        description="entries a buyer of this language gets: its own (zh also matches zh-Hans) "
+        "and the language-neutral ones",
+    ),
 ) -> list[dict[str, Any]]:
     _team_shop(db, actor, shop_id, clock())
     rows = kb_repo.entry_rows(db, shop_id)
-    return [kb_repo.entry_json(r) for r in rows if category in ("all", r.category)]
+    return [
+        kb_repo.entry_json(r)
+        for r in rows
+        if category in ("all", r.category) and (language is None or _in_language(r.lang, language))
+    ]
+
+
+def _in_language(lang: str | None, wanted: str) -> bool:
+    # Entries without a language answer buyers of every language, as the chatbot picks (KB-7).
+    if lang is None:
+        return True
+    lang, wanted = lang.lower(), wanted.lower()
+    return lang == wanted or lang.startswith(wanted + "-")
 
 
 @router.post("/shops/{shop_id}/kb/entries", status_code=201)

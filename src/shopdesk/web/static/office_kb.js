@@ -10,6 +10,7 @@
   const flashEl = $("#flash");
   const base = `/shops/${shop}/kb`;
   let entries = [];
+  let shown = []; // the entries the category and language filters select, filtered by the API
   let cards = [];
   let editing = null; // entry being edited, null for a new one
 
@@ -43,10 +44,8 @@
   }
 
   function render() {
-    const cat = $("#f-category").value, lang = $("#f-lang").value;
     const q = $("#f-text").value.trim().toLowerCase(), showDisabled = $("#f-disabled").checked;
-    const rows = entries.filter((e) =>
-      (cat === "all" || e.category === cat) && (!lang || e.lang === lang) && (showDisabled || e.enabled) &&
+    const rows = shown.filter((e) => (showDisabled || e.enabled) &&
       (!q || [e.question, e.answer, ...e.similar].some((t) => t.toLowerCase().includes(q)))
     ).map((e) => h("tr", {class: e.enabled ? "" : "disabled", dataset: {entry: e.id}},
       h("td", {}, h("details", {},
@@ -68,8 +67,15 @@
     const sel = $("#f-lang"), keep = sel.value;
     sel.replaceChildren(h("option", {value: ""}, "all"), ...langs.map((l) => h("option", {value: l}, l)));
     sel.value = langs.includes(keep) ? keep : "";
-    render();
+    await loadShown();
     renderCards();
+  }
+
+  async function loadShown() {
+    const q = new URLSearchParams({category: $("#f-category").value});
+    if ($("#f-lang").value) q.set("language", $("#f-lang").value);
+    shown = await api("GET", `${base}/entries?${q}`);
+    render();
   }
 
   async function save(id, patch, message) {
@@ -168,7 +174,8 @@
     });
   }
 
-  for (const id of ["#f-category", "#f-lang", "#f-text", "#f-disabled"]) $(id).addEventListener("input", render);
+  for (const id of ["#f-category", "#f-lang"]) $(id).addEventListener("change", () => loadShown().catch(fail));
+  for (const id of ["#f-text", "#f-disabled"]) $(id).addEventListener("input", render);
   tabs(root);
   loadEntries().then(loadCards).catch(fail);
 })();

@@ -9,6 +9,8 @@
   const shopLink = (id) => h("a", {href: `/office/shops/${id}/health`}, shopName.get(id) || `shop ${id}`);
   const fail = (e) => flash(flashEl, e.message);
   const count = (sel, n) => { $(sel).textContent = n ? String(n) : ""; };
+  const files = (ids) => ids.map((id) => h("a", {href: `/api/v1/attachments/${id}`, target: "_blank", rel: "noopener", dataset: {file: id}}, `file ${id}`))
+    .reduce((acc, x) => acc.concat(acc.length ? [", ", x] : [x]), []);
 
   // A reason box and decision buttons; `decide(outcome, reason)` posts, then the list reloads.
   function decision(outcomes, decide) {
@@ -42,7 +44,7 @@
       return h("tr", {dataset: {review: r.id}},
         h("td", {}, "#" + r.id, h("br"), badge(r.kind)), h("td", {}, shopLink(r.shop), h("br"), timeEl(r.created_at)),
         h("td", {}, context, findings.length ? h("ul", {class: "findings"}, findings) : null,
-          r.reason ? h("p", {}, h("strong", {}, "Reported as " + label(r.reason)), r.evidence && r.evidence.length ? ` · evidence files ${r.evidence.join(", ")}` : "") : null),
+          r.reason ? h("p", {}, h("strong", {}, "Reported as " + label(r.reason)), r.evidence && r.evidence.length ? [" · evidence ", files(r.evidence)] : "") : null),
         h("td", {}, r.status === "pending"
           ? decision([["approved", "Approve"], ["rejected", "Reject", "secondary"]], async (outcome, reason) => {
             await api("POST", `/reviews/${r.id}/decision`, {outcome, reason});
@@ -71,7 +73,7 @@
       return h("tr", {dataset: {appeal: a.id}},
         h("td", {}, "#" + a.id, h("br"), timeEl(a.created_at)), h("td", {}, shopLink(a.shop)),
         h("td", {}, e ? [badge(e.kind), ` ${e.rule || ""} · ${e.points} point(s)`, h("p", {class: "muted"}, e.reason || "")] : `entry ${a.entry}`),
-        h("td", {}, a.reason, a.evidence.length ? h("p", {class: "muted"}, `evidence files ${a.evidence.join(", ")}`) : null),
+        h("td", {}, a.reason, a.evidence.length ? h("p", {class: "muted"}, "evidence ", files(a.evidence)) : null),
         h("td", {}, a.status === "pending"
           ? decision([["granted", "Grant (reverse the entry)"], ["denied", "Deny", "secondary"]], async (outcome, reason) => {
             await api("POST", `/appeals/${a.id}/decision`, {outcome, reason});
@@ -133,6 +135,52 @@
       h("div", {class: "two-col"}, h("div", {}, h("h3", {}, "By category"), kv(s.by_category)), h("div", {}, h("h3", {}, "By channel"), kv(s.by_channel))));
   }
 
+  // --- adjusted regions (FM-1) -----------------------------------------------------------
+  const instant = (local) => (local ? new Date(local).toISOString() : "");
+
+  function regionActions(r) {
+    if (r.state === "ended") return [badge("ended"), r.ended_early_at ? h("p", {class: "muted"}, "ended early") : null];
+    const reason = h("input", {placeholder: "Reason (required)", maxlength: 4000, "aria-label": "Reason"});
+    const until = h("input", {type: "datetime-local", "aria-label": "New end"});
+    const run = async (ev, call, done) => {
+      ev.target.disabled = true;
+      try { await call(); flash(flashEl, done, true); await loadRegions(); } catch (e) { fail(e); ev.target.disabled = false; }
+    };
+    return h("div", {class: "decision"}, reason,
+      h("label", {}, "until ", until),
+      h("button", {type: "button", class: "small", dataset: {action: "renew"}, onclick: (ev) => {
+        if (!until.value) { flash(flashEl, "Pick the new end of the period first."); until.focus(); return; }
+        run(ev, () => api("POST", `/force-majeure/regions/${r.id}/renewals`, {ends_at: instant(until.value), reason: reason.value}), `Region “${r.name}” renewed.`);
+      }}, "Renew"),
+      h("button", {type: "button", class: "small secondary", dataset: {action: "end"}, onclick: (ev) => {
+        if (!confirm(`End “${r.name}” now? Shops there lose the extension for new deadlines.`)) return;
+        run(ev, () => api("POST", `/force-majeure/regions/${r.id}/end`, {reason: reason.value}), `Region “${r.name}” ended.`);
+      }}, "End now"));
+  }
+
+  async function loadRegions() {
+    const list = await api("GET", `/force-majeure/regions?state=${$("#g-state").value}`);
+    const rows = list.map((r) => h("tr", {dataset: {region: r.id}},
+      h("td", {}, "#" + r.id, " ", r.name, h("p", {class: "muted"}, r.reason)), h("td", {}, r.region_codes.join(", ")),
+      h("td", {}, timeEl(r.starts_at), " – ", timeEl(r.ends_at), r.renewals ? h("p", {class: "muted"}, `renewed ${r.renewals}×`) : null),
+      h("td", {}, `+${r.extension_days} day(s)`), h("td", {}, badge(r.state)), h("td", {}, regionActions(r))));
+    $("#regions").replaceChildren(table(["Region", "Codes", "Period", "Extension", "State", ""], rows, "No adjusted region."));
+  }
+
+  $("#g-state").addEventListener("change", () => loadRegions().catch(fail));
+  $("#g-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = {name: $("#g-name").value, region_codes: $("#g-codes").value.split(",").map((c) => c.trim()).filter(Boolean),
+      starts_at: instant($("#g-start").value), ends_at: instant($("#g-end").value), reason: $("#g-reason").value};
+    if ($("#g-days").value) body.extension_days = Number($("#g-days").value);
+    try {
+      const r = await api("POST", "/force-majeure/regions", body);
+      flash(flashEl, `Region “${r.name}” declared (+${r.extension_days} day(s)).`, true);
+      $("#g-form").reset();
+      await loadRegions();
+    } catch (e) { fail(e); }
+  });
+
   const today = new Date();
   $("#c-end").value = isoDay(today);
   $("#c-start").value = isoDay(new Date(today.getTime() - 29 * 86400000));
@@ -144,7 +192,7 @@
   $("#o-outcome").addEventListener("change", () => loadOutcomes().catch(fail));
   $("#o-policy").addEventListener("change", () => loadOutcomes().catch(fail));
 
-  const loaders = {reviews: loadReviews, appeals: loadAppeals, disputes: loadDisputes, outcomes: loadOutcomes, complaints: loadComplaints};
+  const loaders = {reviews: loadReviews, appeals: loadAppeals, disputes: loadDisputes, outcomes: loadOutcomes, complaints: loadComplaints, regions: loadRegions};
   const loaded = new Set();
   tabs(root, (name) => { if (!loaded.has(name)) { loaded.add(name); loaders[name]().catch(fail); } });
   // Counts on the tabs tell staff where work is waiting without opening each section.
