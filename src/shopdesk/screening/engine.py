@@ -12,6 +12,8 @@ from shopdesk.screening.normalise import normalise
 from shopdesk.screening.policy import ScreeningPolicy, load_policy
 from shopdesk.screening.verdict import dedupe, verdict
 
+_ALLOW = ScreenResult("allow", ())
+
 
 def find_contacts(
     text: str, *, policy: ScreeningPolicy, lang: str | None = None, region: str = "US"
@@ -41,5 +43,7 @@ def screen_message(
     findings += detect_phrases(norm, sender=who)
     if attachments and who == "seller":
         findings += screen_attachments(attachments, policy=pol)
+    if not findings:
+        return _ALLOW  # most messages
     findings = [f for f in dedupe(findings) if pol.action(f.rule, who) != "allow"]
     return ScreenResult(verdict(findings, pol, who), tuple(findings))

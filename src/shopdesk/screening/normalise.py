@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from shopdesk.screening.fastre import Anchored
+from shopdesk.screening.gate import GATE, Gated, Hits
 
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f\ufe0e\ufe0f\u20e3"
 
@@ -71,9 +72,11 @@ def _fold_char(ch: str) -> str:
     return "".join(res)
 
 
-@dataclass(frozen=True, slots=True)
-class View:
-    """A normalised text plus, per character, the original [start, end) it came from."""
+class View(NamedTuple):
+    """A normalised text plus, per character, the original [start, end) it came from.
+
+    (A named tuple: built for every message, and cheaper to create than a dataclass.)
+    """
 
     text: str
     starts: tuple[int, ...] | None  # None: identity mapping
@@ -165,9 +168,17 @@ _UNIT = re.compile(
 )
 
 
-def plain_view(folded: View) -> View:
-    """View for phrase rules (SCR-2…SCR-11): the folded text with leetspeak undone."""
-    if _LEET_TRIGGER.search(folded.text):
+# ``needs``: short regexes every match implies, spelled out as literals for the gate
+_MIXED_TOKEN_GATE = Gated(_MIXED_TOKEN, anchored=False, needs=[_LEET_TRIGGER.pattern])
+
+
+def plain_view(folded: View, hits: Hits | None = None) -> View:
+    """View for phrase rules (SCR-2…SCR-11): the folded text with leetspeak undone.
+
+    ``hits``: the gate's scan of ``folded.text`` (computed here when not given).
+    """
+    hits = hits or GATE.scan(folded.text)
+    if hits.possible(_MIXED_TOKEN_GATE.gid) and _LEET_TRIGGER.search(folded.text):
         return rewrite(folded, _MIXED_TOKEN, _unleet)
     return folded
 
@@ -190,11 +201,15 @@ _AT_WORD = re.compile(
 )
 # Necessary conditions (speed): a _DOT_WORD match is "dot"/点/"." then spaces and a TLD;
 # an _AT_WORD match is "at"/艾特/圈a/"@", spaces or a closing bracket, then a domain.
+_TLDS = _DOT_WORD.pattern[_DOT_WORD.pattern.index("(?=(?:") + 6 : _DOT_WORD.pattern.index(")\\b)")]
 _DOT_WORD_GATE = re.compile(
     r"(?:dot|点|點|\.)\s*" + _DOT_WORD.pattern[_DOT_WORD.pattern.index("(?=") + 3 : -1]
 )
 _AT_WORD_GATE = re.compile(r"(?:at|艾特|圈a|@)[\s\]\)\}]*[a-z0-9\-]+\.[a-z]{2,}")
-_EN_NUM_RUN_SCAN = Anchored(_EN_NUM_RUN)
+_DOT_WORD_HINT = Anchored(_DOT_WORD_GATE)  # tried only where "dot", 点, 點 or "." starts
+_AT_WORD_HINT = Anchored(_AT_WORD_GATE)
+_DEFANG_HINT = re.compile(r"[\[({]\s*(?:\.|dot)")  # every _DEFANG match holds this
+_EN_NUM_RUN_SCAN = Gated(_EN_NUM_RUN)
 _SPACED = re.compile(r"(?<![a-z0-9])(?:[a-z0-9@.:/\-_](?: |\u3000)){3,}[a-z0-9@.:/\-_](?![a-z0-9])")
 
 
@@ -228,41 +243,96 @@ def _num_run(table: dict[str, str]) -> Callable[[re.Match[str]], str]:
     return repl
 
 
-def contact_view(folded: View) -> View:
-    """View for contact detectors (SCR-1): numbers as digits, obfuscations undone."""
+# Each rewrite runs only if the gate finds its literals (see gate.py); a rewrite that changes
+# the text is followed by a fresh scan, so later gates always see the text they guard.
+_ZH_NUM_GATE = GATE.register(_ZH_NUM_RUN)
+_DIGIT_LOOK_HINT = re.compile(r"[oli|]\d|\d[oli|]")  # the rewrite only runs where this occurs
+_DIGIT_LOOK_GATE = GATE.register(_DIGIT_LOOK_HINT)
+_DEFANG_GATE = GATE.register(_DEFANG)
+# every _SPACED match ("a b c d") holds " b c "
+_SPACED_GATE = GATE.register(
+    _SPACED, needs=[r"[ \u3000][a-z0-9@.:/\-_][ \u3000][a-z0-9@.:/\-_][ \u3000]"]
+)
+# the character before the TLD: ".", 点, 點 or a space ("dot" needs one: \bdot\b)
+_DOT_WORD_GID = GATE.register(_DOT_WORD, needs=[rf"(?:[.点點]|\s)(?:{_TLDS})"])
+_AT_WORD_GID = GATE.register(_AT_WORD)
+
+
+_REWRITES = GATE.group(
+    [
+        _ZH_NUM_GATE,
+        _EN_NUM_RUN_SCAN.gid,
+        _DIGIT_LOOK_GATE,
+        _DEFANG_GATE,
+        _SPACED_GATE,
+        _DOT_WORD_GID,
+        _AT_WORD_GID,
+    ]
+)
+
+
+def contact_view(folded: View, hits: Hits | None = None) -> tuple[View, Hits]:
+    """View for contact detectors (SCR-1): numbers as digits, obfuscations undone.
+
+    Returns the view and the gate's scan of its text (``hits``: the scan of ``folded``).
+    """
+    h = hits or GATE.scan(folded.text)
+    if not h.any_possible(_REWRITES):
+        return folded, h  # most messages: nothing to undo
     v = folded
     t = v.text
-    if not t.isascii() and _ZH_NUM_RUN.search(t):
-        v = rewrite(v, _ZH_NUM_RUN, _num_run(ZH_NUM))
-    if _EN_NUM_RUN_SCAN.search(v.text):
-        v = rewrite(v, _EN_NUM_RUN, _num_run(EN_NUM))
-    if re.search(r"[oli|]\d|\d[oli|]", v.text):
-        v = rewrite(v, _DIGIT_LOOK_RE, lambda m: "".join(_DIGIT_LOOK.get(c, c) for c in m.group(0)))
+
+    def apply(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> None:
+        nonlocal v, h
+        new = rewrite(v, pattern, repl)
+        if new is not v:
+            v = new
+            h = GATE.scan(v.text)
+
+    if not t.isascii() and h.possible(_ZH_NUM_GATE) and _ZH_NUM_RUN.search(t):
+        apply(_ZH_NUM_RUN, _num_run(ZH_NUM))
+    if _EN_NUM_RUN_SCAN.search(v.text, h):
+        apply(_EN_NUM_RUN, _num_run(EN_NUM))
+    if h.possible(_DIGIT_LOOK_GATE) and _DIGIT_LOOK_HINT.search(v.text):
+        apply(_DIGIT_LOOK_RE, lambda m: "".join(_DIGIT_LOOK.get(c, c) for c in m.group(0)))
     t = v.text
-    if "[" in t or "(" in t or "{" in t:
-        v = rewrite(v, _DEFANG, lambda m: ".")
-    if _SPACED.search(v.text):
-        v = rewrite(v, _SPACED, lambda m: m.group(0).replace(" ", "").replace("\u3000", ""))
+    if h.possible(_DEFANG_GATE) and ("[" in t or "(" in t or "{" in t) and _DEFANG_HINT.search(t):
+        apply(_DEFANG, lambda m: ".")
+    if h.possible(_SPACED_GATE) and _SPACED.search(v.text):
+        apply(_SPACED, lambda m: m.group(0).replace(" ", "").replace("\u3000", ""))
     t = v.text
     # both rewrites need a look-ahead that is rare in plain text: test it first (speed)
-    if ("dot" in t or "点" in t or "點" in t or " ." in t or ". " in t) and _DOT_WORD_GATE.search(
-        t
+    if (
+        h.possible(_DOT_WORD_GID)
+        and ("dot" in t or "点" in t or "點" in t or " ." in t or ". " in t)
+        and _DOT_WORD_HINT.search(t)
     ):
-        v = rewrite(v, _DOT_WORD, lambda m: ".")
+        apply(_DOT_WORD, lambda m: ".")
     t = v.text
-    if ("at" in t or "艾特" in t or "@" in t or "圈a" in t) and _AT_WORD_GATE.search(t):
-        v = rewrite(v, _AT_WORD, _at_repl)
-    return v
+    if (
+        h.possible(_AT_WORD_GID)
+        and ("at" in t or "艾特" in t or "@" in t or "圈a" in t)
+        and _AT_WORD_HINT.search(t)
+    ):
+        apply(_AT_WORD, _at_repl)
+    return v, h
 
 
-@dataclass(frozen=True, slots=True)
-class Normalised:
+class Normalised(NamedTuple):
+    """The original text, both views, and the gate's scan of each view's text."""
+
     original: str
     plain: View
     contact: View
+    plain_hits: Hits
+    contact_hits: Hits
 
 
 def normalise(text: str) -> Normalised:
     """Both views of ``text`` (rule SCR-D2)."""
     folded = _fold(text)
-    return Normalised(text, plain_view(folded), contact_view(folded))
+    hits = GATE.scan(folded.text)
+    plain = plain_view(folded, hits)
+    contact, contact_hits = contact_view(folded, hits)
+    plain_hits = hits if plain is folded else GATE.scan(plain.text)
+    return Normalised(text, plain, contact, plain_hits, contact_hits)

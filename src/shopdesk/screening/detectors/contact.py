@@ -18,7 +18,7 @@ from shopdesk.screening.detectors.identifiers import (
     ean13_ok,
     identifier_spans,
 )
-from shopdesk.screening.fastre import Anchored
+from shopdesk.screening.gate import GATE, Gated, WordCondition
 from shopdesk.screening.model import Finding
 from shopdesk.screening.normalise import Normalised, View
 
@@ -58,14 +58,14 @@ _MARKETS = (
     r"shopify|depop|poshmark|mercari|wish|target|alibaba|facebook marketplace"
 )
 _BARE_GATE = re.compile(r"[a-z0-9]\.[a-z]")
-_MARKET_EN = Anchored(
+_MARKET_EN = Gated(
     re.compile(
         rf"\b(?:on|at|from|in|via)\s+(?:our\s+)?(?:{_MARKETS})\b[^.!?\n]{{0,60}}?\b(?:search|order|"
         r"buy|find|look|store|shop|purchase|listed|link)|\b(?:search|buy|order|find|purchase)\b"
         rf"[^.!?\n]{{0,40}}?\b(?:on|at|from)\s+(?:{_MARKETS})\b"
     )
 )
-_MARKET_ZH = Anchored(
+_MARKET_ZH = Gated(
     re.compile(
         r"(?:淘宝|淘寶|天猫|天貓|京东|京東|拼多多|pdd|闲鱼|閒魚|某宝|某寶|1688|抖音小店|蝦皮|虾皮|露天|momo)"
         r"\s*(?:店|上|也有|搜|下单|下單|拍|旗舰|旗艦|链接|鏈接|买|買)|搜\s*[“\"「『'‘][^”\"」』'’]{2,30}[”\"」』'’]"
@@ -73,7 +73,7 @@ _MARKET_ZH = Anchored(
 )
 
 
-_MARKET_HINT = Anchored(
+_MARKET_HINT = Gated(
     re.compile(
         rf"\b(?:{_MARKETS})\b|搜|淘宝|淘寶|天猫|天貓|京东|京東|拼多多|pdd|闲鱼|閒魚|某宝|某寶|1688|抖音|蝦皮|虾皮|露天|momo"
     )
@@ -88,25 +88,31 @@ def _host_ok(host: str, allow: frozenset[str]) -> bool:
     return f"{domain}.{suffix}" not in allow and host not in allow
 
 
+_EMAIL_SCAN = Gated(_EMAIL, anchored=False)
+_URL_SCAN = Gated(_URL, anchored=False)
+_BARE_SCAN = Gated(_BARE, anchored=False, needs=[_BARE_GATE.pattern])
+
+
 def _urls_emails(norm: Normalised, allow: frozenset[str]) -> list[Finding]:
     v = norm.contact
     t = v.text
+    h = norm.contact_hits
     out: list[Finding] = []
     taken: list[tuple[int, int]] = []
     if "@" in t:
-        for m in _EMAIL.finditer(t):
+        for m in _EMAIL_SCAN.finditer(t, h):
             if _host_ok(m.group(1), frozenset()):
                 out.append(_finding(norm, v, "email", *m.span(), "e-mail address"))
                 taken.append(m.span())
-    if _DOT_LETTER.search(t):
-        for m in _URL.finditer(t):
+    if (_URL_SCAN.gid in h.ok or _BARE_SCAN.gid in h.ok) and _DOT_LETTER.search(t):
+        for m in _URL_SCAN.finditer(t, h):
             if _overlaps(m.span(), taken):
                 continue
             if _host_ok(m.group(1), allow):
                 out.append(_finding(norm, v, "url", *m.span(), "link to a website"))
                 taken.append(m.span())
         # a bare domain holds "<letter or digit>.<letter>" without spaces (speed gate)
-        for m in _BARE.finditer(t) if _BARE_GATE.search(t) else ():
+        for m in _BARE_SCAN.finditer(t, h) if _BARE_GATE.search(t) else ():
             if _overlaps(m.span(), taken):
                 continue
             host = m.group(1)
@@ -125,9 +131,10 @@ def _urls_emails(norm: Normalised, allow: frozenset[str]) -> list[Finding]:
             out.append(_finding(norm, v, "url", *m.span(), "website address"))
             taken.append(m.span())
     p = norm.plain
-    if _MARKET_HINT.search(p.text):
+    ph = norm.plain_hits
+    if _MARKET_HINT.search(p.text, ph):
         for pat in (_MARKET_EN, _MARKET_ZH):
-            for m in pat.finditer(p.text):
+            for m in pat.finditer(p.text, ph):
                 out.append(
                     _finding(norm, p, "url", *m.span(), "sends the buyer to buy on another site")
                 )
@@ -139,7 +146,7 @@ def _overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
 
 
 # --- numbers: phones, cards, accounts ------------------------------------------------------
-_RUN = Anchored(re.compile(r"\+?\d(?:[\s.\-–()/,:_~*·•]{0,3}\d)+"))
+_RUN = Gated(re.compile(r"\+?\d(?:[\s.\-–()/,:_~*·•]{0,3}\d)+"))
 _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 LANG_REGIONS = {"zh": ("CN",), "zh-hans": ("CN",), "zh-hant": ("TW", "HK"), "es": ("ES", "MX")}
 _BANK_CONTEXT = re.compile(
@@ -182,7 +189,10 @@ def _is_sequence(run: str) -> bool:
     return len(steps) == 1 and abs(next(iter(steps))) <= 2
 
 
+@lru_cache(maxsize=4096)
 def _phone_valid(digits: str, plus: bool, regions: tuple[str, ...]) -> bool:
+    # 50-120 µs a call; a conversation repeats its numbers (and ConversationScreener
+    # re-screens joined fragments), so results are kept
     try:
         if plus:
             return phonenumbers.is_valid_number(phonenumbers.parse("+" + digits, None))
@@ -194,22 +204,27 @@ def _phone_valid(digits: str, plus: bool, regions: tuple[str, ...]) -> bool:
     return False
 
 
+def _count_digits(t: str) -> int:
+    # ASCII: the same count without a call per character
+    return sum(map(t.count, "0123456789")) if t.isascii() else sum(map(str.isdigit, t))
+
+
 def _numbers(norm: Normalised, region: str, lang: str | None) -> list[Finding]:
     v = norm.contact
     t = v.text
     out: list[Finding] = []
-    # ASCII: the same digit count without a call per character
-    ndigits = sum(map(t.count, "0123456789")) if t.isascii() else sum(map(str.isdigit, t))
-    if ndigits < 7:
+    if _RUN.gid not in norm.contact_hits.ok:
+        return out  # no digit at all
+    if _count_digits(t) < 7:
         return out
-    ids = identifier_spans(t)
+    ids = identifier_spans(t, norm.contact_hits)
     regions: tuple[str, ...] = (region.upper(),)
     lk = (lang or "").lower()
     if lk in LANG_REGIONS:
         regions += LANG_REGIONS[lk]
     elif re.search(r"[\u4e00-\u9fff]", t):
         regions += ("CN", "TW", "HK")
-    for m in _RUN.finditer(t):
+    for m in _RUN.finditer(t, norm.contact_hits):
         run = m.group(0)
         digits = re.sub(r"\D", "", run)
         n = len(digits)
@@ -253,16 +268,15 @@ _ROUTING = re.compile(
 )
 
 
-_ROUTING_SCAN = Anchored(_ROUTING)
-_IBAN_HINT = re.compile(r"[a-z]{2}\d{2}|routing|aba|sort code|swift|bic")
+_ROUTING_SCAN = Gated(_ROUTING)
+_IBAN_SCAN = Gated(_IBAN, anchored=False, needs=[r"[a-z]\d\d"])
 
 
 def _iban(norm: Normalised) -> list[Finding]:
     v = norm.contact
+    h = norm.contact_hits
     out: list[Finding] = []
-    if not _IBAN_HINT.search(v.text):
-        return out
-    for m in _IBAN.finditer(v.text):
+    for m in _IBAN_SCAN.finditer(v.text, h):
         raw = m.group(0)
         compact = raw.replace(" ", "").upper()
         for length in range(len(compact), 14, -1):
@@ -280,7 +294,7 @@ def _iban(norm: Normalised) -> list[Finding]:
                         break
                 out.append(_finding(norm, v, "bank_account", m.start(), end, "IBAN"))
                 break
-    for m in _ROUTING_SCAN.finditer(v.text):
+    for m in _ROUTING_SCAN.finditer(v.text, h):
         out.append(_finding(norm, v, "bank_account", *m.span(), "bank routing code"))
     return out
 
@@ -334,16 +348,15 @@ _PAY_PATTERNS = [
     re.compile(rf"(?:por|con|vía|via)\s+(?:{_PAY})"),
     re.compile(r"(?<![\w$])\$[a-z][a-z0-9_]{2,}"),
 ]
-_MSG_SCANS = [Anchored(p) for p in _MSG_PATTERNS]
-_PAY_SCANS: list[re.Pattern[str] | Anchored] = [
-    Anchored(p) if i in (0, 1, 3, 6) else p for i, p in enumerate(_PAY_PATTERNS)
-]
+_MSG_SCANS = [Gated(p) for p in _MSG_PATTERNS]
+_PAY_SCANS = [Gated(p, anchored=i in (0, 1, 3, 6)) for i, p in enumerate(_PAY_PATTERNS)]
+_MSG_GROUP = GATE.group(s.gid for s in _MSG_SCANS)
+_PAY_GROUP = GATE.group(s.gid for s in _PAY_SCANS)
 _NEGATION = re.compile(
     r"\b(?:no|not|don't|do not|never|cannot|can't|won't|only)\b|不要|别|勿|禁止|请勿|請勿"
 )
 
 
-_WORD = re.compile(r"[a-z]+")
 _APP_WORDS = frozenset(
     [
         "whatsapp",
@@ -433,22 +446,27 @@ _STREET_WORDS = frozenset(
         "rua",
     ]
 )
+# Word prefilters for ASCII text (they decide results, not only speed), tokens being the
+# ``[a-z]+`` runs of the plain view; checked after the cheaper literal gate.
+_APP_WORDS_COND = WordCondition(_APP_WORDS, "[a-z]")
+_PAY_WORDS_COND = WordCondition(_PAY_WORDS, "[a-z]")
+_STREET_WORDS_COND = WordCondition(_STREET_WORDS, "[a-z]")
 
 
-def _apps(norm: Normalised, words: frozenset[str] | None) -> list[Finding]:
-    """``words``: the ``[a-z]+`` words of the plain view when it is ASCII, else None."""
+def _apps(norm: Normalised) -> list[Finding]:
     p = norm.plain
     t = p.text
     out: list[Finding] = []
-    msg = words is None or bool(words & _APP_WORDS)
-    pay = words is None or bool(words & _PAY_WORDS) or "$" in t
+    h = norm.plain_hits
+    msg = h.any_possible(_MSG_GROUP) and _APP_WORDS_COND.holds(h)
+    pay = h.any_possible(_PAY_GROUP) and (_PAY_WORDS_COND.holds(h) or "$" in t)
     for scan in _MSG_SCANS if msg else ():
-        for m in scan.finditer(t):
+        for m in scan.finditer(t, h):
             out.append(
                 _finding(norm, p, "messaging_handle", *m.span(), "account on another messaging app")
             )
     for pat in _PAY_SCANS if pay else ():
-        for m in pat.finditer(t):
+        for m in pat.finditer(t, h):
             if re.search(r"(?:your|您的|你的)\s*$", t[max(0, m.start() - 6) : m.start()]):
                 continue  # asking for the buyer's account is SCR-2
             clause = re.split(r"[.!?;—\-,，。！？；]", t[max(0, m.start() - 30) : m.start()])[-1]
@@ -475,24 +493,25 @@ _ADDR_ES = re.compile(
 )
 
 
-_ADDR_EN_SCAN = Anchored(_ADDR_EN)
-_ADDR_ES_SCAN = Anchored(_ADDR_ES)
+_ADDR_EN_SCAN = Gated(_ADDR_EN)
+_ADDR_ES_SCAN = Gated(_ADDR_ES)
+_ADDR_ZH_SCAN = Gated(_ADDR_ZH, anchored=False)
+_ADDR_GROUP = GATE.group(s.gid for s in (_ADDR_EN_SCAN, _ADDR_ZH_SCAN, _ADDR_ES_SCAN))
 _HAS_DIGIT = re.compile(r"\d")
 _DOT_LETTER = re.compile(r"[a-z0-9]\s?\.\s?[a-z]")
 
 
-def _addresses(norm: Normalised, words: frozenset[str] | None) -> list[Finding]:
+def _addresses(norm: Normalised) -> list[Finding]:
     p = norm.plain
     t = p.text
     out: list[Finding] = []
-    if words is not None:
-        if not (words & _STREET_WORDS) or not _HAS_DIGIT.search(t):
-            return out
-        pats: tuple[re.Pattern[str] | Anchored, ...] = (_ADDR_EN_SCAN, _ADDR_ES_SCAN)
-    else:
-        pats = (_ADDR_EN_SCAN, _ADDR_ZH, _ADDR_ES_SCAN)
-    for pat in pats:
-        for m in pat.finditer(t):
+    h = norm.plain_hits
+    if not h.any_possible(_ADDR_GROUP):
+        return out
+    if t.isascii() and not (_STREET_WORDS_COND.holds(h) and _HAS_DIGIT.search(t)):
+        return out  # (the Chinese pattern cannot match ASCII text)
+    for pat in (_ADDR_EN_SCAN, _ADDR_ZH_SCAN, _ADDR_ES_SCAN):
+        for m in pat.finditer(t, h):
             out.append(_finding(norm, p, "address", *m.span(), "street address"))
     return out
 
@@ -501,12 +520,10 @@ def detect_contacts(
     norm: Normalised, *, region: str, lang: str | None, allow_domains: frozenset[str]
 ) -> list[Finding]:
     """All SCR-1 findings in one message (rule SCR-1)."""
-    t = norm.plain.text
-    words = frozenset(_WORD.findall(t)) if t.isascii() else None  # shared word prefilter
     return [
         *_urls_emails(norm, allow_domains),
         *_numbers(norm, region, lang),
         *_iban(norm),
-        *_apps(norm, words),
-        *_addresses(norm, words),
+        *_apps(norm),
+        *_addresses(norm),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from shopdesk.screening.fastre import Anchored
+from shopdesk.screening.gate import Gated, Hits
 
 _SEP = r"[\s\-]?"
 IDENTIFIER_PATTERNS = [
@@ -32,16 +32,17 @@ PHONE_CONTEXT = re.compile(
 )
 
 
-_ID_SCANS: list[re.Pattern[str] | Anchored] = [
-    p if k in (3, 7) else Anchored(p) for k, p in enumerate(IDENTIFIER_PATTERNS)
+_ID_SCANS = [
+    Gated(p, anchored=k not in (3, 7), needs=[r"[a-z]\d\d"] if k == 3 else ())
+    for k, p in enumerate(IDENTIFIER_PATTERNS)
 ]
 
 
-def identifier_spans(text: str) -> list[tuple[int, int]]:
-    """Spans (in ``text``) of benign identifiers."""
+def identifier_spans(text: str, hits: Hits) -> list[tuple[int, int]]:
+    """Spans (in ``text``) of benign identifiers; ``hits``: the gate's scan of ``text``."""
     spans: list[tuple[int, int]] = []
     for pat in _ID_SCANS:
-        spans.extend(m.span() for m in pat.finditer(text))
+        spans.extend(m.span() for m in pat.finditer(text, hits))
     return spans
 
 

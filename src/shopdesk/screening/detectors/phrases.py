@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shopdesk.screening.fastre import Anchored
+from shopdesk.screening.gate import GATE, Gated, WordCondition
 from shopdesk.screening.model import Finding
 from shopdesk.screening.normalise import Normalised
 
@@ -17,22 +17,21 @@ class PhraseRule:
     rule: str
     kind: str
     reason: str
-    pattern: Anchored
+    pattern: Gated
     negatable: bool = True
-    # For ASCII text the rule runs only if one of these words occurs (speed prefilter).
-    anchors: frozenset[str] | None = None
+    # For ASCII text the rule runs only if one of these words is a whole ``[a-z0-9']+``
+    # token (a prefilter that also decides results).
+    anchors: WordCondition | None = None
 
 
-def _w(words: str) -> frozenset[str]:
-    return frozenset(words.split())
+def _w(words: str) -> WordCondition:
+    return WordCondition(words.split(), "[a-z0-9']")
 
 
-_WORD = re.compile(r"[a-z0-9']+")
-
-
-def _r(*parts: str) -> Anchored:
-    """One alternation of ``parts``, searched from its literal starts (see fastre)."""
-    return Anchored(re.compile("|".join(f"(?:{p})" for p in parts)))
+def _r(*parts: str) -> Gated:
+    """One alternation of ``parts``: skipped unless its literals occur (gate.py), searched
+    from its literal starts (fastre.py)."""
+    return Gated(re.compile("|".join(f"(?:{p})" for p in parts)))
 
 
 _PII = (
@@ -343,12 +342,16 @@ _DEAL_ANCHORS = _w(
 )
 
 
-def _find(rule: PhraseRule, norm: Normalised, words: frozenset[str] | None = None) -> list[Finding]:
-    if words is not None and rule.anchors is not None and not (words & rule.anchors):
+def _find(rule: PhraseRule, norm: Normalised, anchored: bool = False) -> list[Finding]:
+    """``anchored``: apply the rule's word prefilter (seller messages)."""
+    hits = norm.plain_hits
+    if rule.pattern.gid not in hits.ok:
+        return []  # (checked first: cheaper than the word prefilter)
+    if anchored and rule.anchors is not None and not rule.anchors.holds(hits):
         return []
     p = norm.plain
     out = []
-    for m in rule.pattern.finditer(p.text):
+    for m in rule.pattern.finditer(p.text, hits):
         if rule.negatable and _NEG_CLAUSE.search(p.text[max(0, m.start() - 40) : m.start()]):
             continue
         a, b = p.span(*m.span())
@@ -358,17 +361,17 @@ def _find(rule: PhraseRule, norm: Normalised, words: frozenset[str] | None = Non
 
 def _cooccur(
     norm: Normalised,
-    first: Anchored,
-    second: Anchored,
+    first: Gated,
+    second: Gated,
     rule: str,
     kind: str,
     reason: str,
 ) -> list[Finding]:
     p = norm.plain
-    m1 = first.search(p.text)
+    m1 = first.search(p.text, norm.plain_hits)
     if not m1:
         return []
-    m2 = second.search(p.text)
+    m2 = second.search(p.text, norm.plain_hits)
     if not m2:
         return []
     for m in (m1, m2):
@@ -382,37 +385,57 @@ def _cooccur(
 _SEGMENT = re.compile(r"\s*[,，、.。!！?？;；~～\n]+\s*")
 
 
+_SEPARATORS = str.maketrans(dict.fromkeys(",，、.。!！?？;；~～", "\n"))
+
+
 def _repeated(t: str) -> bool:
     """The same phrase (>= 6 characters) three times or more: repeated advertising."""
+    # Quick necessary condition (speed): a segment is the text between separator runs,
+    # stripped of spaces (only the text's own first/last segment may keep outer spaces, and
+    # three equal segments include an inner one), so it needs a stripped piece between
+    # separators that is >= 6 characters long and occurs three times.
+    pieces = [p for p in t.translate(_SEPARATORS).split("\n") if len(p) >= 6]
+    if len(pieces) < 3:
+        return False
+    pieces = [p for p in map(str.strip, pieces) if len(p) >= 6]
+    if len(pieces) - len(set(pieces)) < 2 or max(map(pieces.count, pieces)) < 3:
+        return False
     segs = [s for s in _SEGMENT.split(t) if len(s) >= 6 and "{{" not in s]
     return len(segs) >= 3 and max(segs.count(s) for s in set(segs)) >= 3
 
 
 def _spam(norm: Normalised) -> list[Finding]:
     t = norm.plain.text
-    strong = list(_SPAM_STRONG.finditer(t))
+    strong = list(_SPAM_STRONG.finditer(t, norm.plain_hits))
     if not strong and not _repeated(t):
         return []
-    weak = list(_SPAM_WEAK.finditer(t))
+    weak = list(_SPAM_WEAK.finditer(t, norm.plain_hits))
     if _repeated(t) or len(strong) + len(weak) >= 2:
         a, b = norm.plain.span(0, len(t))
         return [Finding("SCR-11", "spam", a, b, norm.original[a:b], "unsolicited advertising")]
     return []
 
 
+_RULES_GROUP = GATE.group(r.pattern.gid for r in RULES)
+# a co-occurrence needs both terms (the literal gate first: cheaper than the word prefilter)
+_REVIEW_PAIR = GATE.group([_REVIEW_TERM.gid, _REWARD_TERM.gid])
+_DEAL_PAIR = GATE.group([_DEAL_TERM.gid, _OFFSITE_TERM.gid])
+
+
 def detect_phrases(norm: Normalised, *, sender: str) -> list[Finding]:
     """Phrase findings for one message. Buyers: abuse, extortion, advertising only (SCR-12)."""
     out: list[Finding] = []
     t = norm.plain.text
-    words = frozenset(_WORD.findall(t)) if t.isascii() else None
+    hits = norm.plain_hits
     if sender == "buyer":
         out += _find(ABUSE, norm)
         out += _find(EXTORTION, norm)
         out += _spam(norm)
         return out
-    for rule in RULES:
-        out += _find(rule, norm, words)
-    if words is None or words & _REVIEW_ANCHORS:
+    if hits.any_possible(_RULES_GROUP):
+        for rule in RULES:
+            out += _find(rule, norm, anchored=True)
+    if hits.ok >= _REVIEW_PAIR and _REVIEW_ANCHORS.holds(hits):
         out += _cooccur(
             norm,
             _REVIEW_TERM,
@@ -421,7 +444,7 @@ def detect_phrases(norm: Normalised, *, sender: str) -> list[Finding]:
             "review_incentive",
             "offers a reward for a review",
         )
-    if words is None or words & _DEAL_ANCHORS:
+    if hits.ok >= _DEAL_PAIR and _DEAL_ANCHORS.holds(hits):
         out += _cooccur(
             norm,
             _DEAL_TERM,
@@ -430,9 +453,9 @@ def detect_phrases(norm: Normalised, *, sender: str) -> list[Finding]:
             "offsite_promotion",
             "offers a deal outside the platform",
         )
-    if words is None or words & _ABUSE_ANCHORS or "*" in t or "fuck" in t:
+    if ABUSE.pattern.gid in hits.ok and (_ABUSE_ANCHORS.holds(hits) or "*" in t or "fuck" in t):
         out += _find(ABUSE, norm)
-    out += _find(ILLEGAL, norm, words)
-    out += _find(MISLEADING, norm, words)
+    out += _find(ILLEGAL, norm, anchored=True)
+    out += _find(MISLEADING, norm, anchored=True)
     out += _spam(norm)
     return out
