@@ -1,18 +1,21 @@
 """Benchmark of the service-metrics evaluators (issue 3).
 
 Generates a synthetic marketplace log (default: 10,000 shops, 10 million messages over
-5 weeks), stores it as Parquet, then in separate child processes (so peak memory is
-measured per evaluator, as ru_maxrss) runs:
+5 weeks), stores it as Parquet (messages conversation by conversation) and, on request, the
+same log with the messages in time order (as an event export writes them) and as CONTRACTS
+§1 JSON Lines. Then, in separate child processes (so peak memory is measured per evaluator,
+as ru_maxrss), it runs:
 
-* bulk: Parquet -> load_parquet (integer-encoded columns) -> evaluate_bulk for all shops,
-  one window, end to end (wall and CPU time of that whole span);
-* reference: evaluate_log on a sample of shops, timed from the sample's rows: building the
-  typed events plus evaluating them; its msgs/s is extrapolated to all shops, as running it
-  on 10 M messages takes too long.
+* bulk: file -> load_parquet / load_jsonl (integer-encoded columns) -> evaluate_bulk for all
+  shops, one window, end to end (wall and CPU time of that whole span);
+* reference: evaluate_log on a *sample* of shops, timed from the sample's rows (Parquet:
+  building the typed events; JSON Lines: read_events on the sample's lines) plus evaluating
+  them. Its msgs/s is extrapolated linearly to all messages, as running it on 10 M messages
+  takes minutes; the output says so. ``--sample 0`` runs it on every shop instead.
 
 and checks the two agree on every field for every sampled shop.
 Usage: python bench/evaluate.py [--smoke] [--shops N] [--messages N] [--sample N] [--repeat N]
-       [--data FOLDER]
+       [--data FOLDER] [--input parquet-conv|parquet-time|jsonl-time|jsonl-conv ...]
 """
 
 from __future__ import annotations
@@ -110,24 +113,94 @@ def _summary(rows: list[object]) -> list[dict[str, object]]:
     return out
 
 
-def run_bulk(folder: Path, policy: str) -> dict[str, object]:
-    from shopdesk.policy.bulk_frames import load_parquet
+INPUTS = ("parquet-conv", "parquet-time", "jsonl-time", "jsonl-conv")
+
+
+def _iso(col: str) -> pl.Expr:
+    return pl.from_epoch(pl.col(col), time_unit="us").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+
+
+def derive(folder: Path, kind: str) -> Path:
+    """The log of ``folder`` in another order and/or format (written once, untimed)."""
+    fmt, order = kind.split("-")
+    out = folder if kind == "parquet-conv" else folder / kind
+    if kind == "parquet-conv" or out.exists():
+        return out
+    tmp = folder / f".{kind}.tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    msgs = pl.read_parquet(folder / "messages.parquet")
+    if order == "time":  # as an export writes it: by time, ties in conversation order
+        msgs = msgs.sort("at", maintain_order=True)
+    if fmt == "parquet":
+        msgs.write_parquet(tmp / "messages.parquet")
+        for name in ("shops", "chatbot", "vacations", "ratings", "exclusions"):
+            (tmp / f"{name}.parquet").write_bytes((folder / f"{name}.parquet").read_bytes())
+    else:
+        write_jsonl(folder, msgs, tmp / "events.jsonl")
+    tmp.rename(out)
+    return out
+
+
+def write_jsonl(folder: Path, msgs: pl.DataFrame, path: Path) -> None:
+    """CONTRACTS §1 lines: declarations and switches, then conversation events in the order
+    of ``msgs``, then ratings and exclusions."""
+    def lines(df: pl.DataFrame, *cols: str | pl.Expr) -> pl.Series:
+        return df.select(pl.struct(*cols).struct.json_encode()).to_series()
+
+    r = pl.read_parquet
+    sender = pl.col("sender")
+    conv = msgs.select(
+        pl.when(sender == "handoff").then(pl.struct(pl.lit("handoff").alias("type"),
+                                                    "conversation", _iso("at").alias("at"))
+                                          .struct.json_encode())
+        .when(sender == "close").then(pl.struct(pl.lit("close").alias("type"), "conversation",
+                                                _iso("at").alias("at"),
+                                                pl.lit("seller").alias("by"))
+                                      .struct.json_encode())
+        .otherwise(pl.struct(pl.lit("message").alias("type"), "conversation", "shop",
+                             _iso("at").alias("at"), "sender", "kind", "text", "author")
+                   .struct.json_encode())
+    ).to_series()
+    vac = r(folder / "vacations.parquet")
+    parts = [
+        lines(r(folder / "shops.parquet"), pl.lit("shop").alias("type"), "shop", "timezone"),
+        lines(r(folder / "chatbot.parquet"), pl.lit("chatbot").alias("type"), "shop",
+              _iso("at").alias("at"), "enabled"),
+        lines(vac, pl.lit("vacation").alias("type"), "shop", _iso("start").alias("start"),
+              _iso("end").alias("end")),
+        conv,
+        lines(r(folder / "ratings.parquet"), pl.lit("rating").alias("type"), "conversation",
+              _iso("at").alias("at"), "stars"),
+        lines(r(folder / "exclusions.parquet"), pl.lit("exclusion").alias("type"),
+              "conversation", _iso("at").alias("at"), "reason"),
+    ]
+    with open(path, "w", encoding="utf-8") as fh:
+        for part in parts:
+            for i in range(0, part.len(), 500_000):  # bounded memory
+                fh.write("\n".join(part.slice(i, 500_000).to_list()))
+                fh.write("\n")
+
+
+def run_bulk(folder: Path, policy: str, kind: str) -> dict[str, object]:
+    from shopdesk.policy.bulk_frames import load_jsonl, load_parquet
     from shopdesk.policy.evaluate_bulk import evaluate_bulk
     from shopdesk.policy.profiles import load_profile
 
     profile = load_profile(policy)
+    src = derive(folder, kind)
     t0, c0 = time.perf_counter(), time.process_time()
-    log = load_parquet(str(folder))
+    log = load_parquet(str(src)) if kind.startswith("parquet") else load_jsonl(
+        str(src / "events.jsonl"))
     t1, c1 = time.perf_counter(), time.process_time()
     res = evaluate_bulk(log, profile, AT)
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     n = pl.scan_parquet(folder / "messages.parquet").select(pl.len()).collect().item()
     (folder / "bulk.json").write_text(json.dumps(_summary(list(res))))
     return {"seconds": secs, "cpu": cpu, "load_s": t1 - t0, "load_cpu": c1 - c0,
-            "messages": n, "shops": len(res)}
+            "messages": n, "shops": len(res), "regrouped": log.seq is not None}
 
 
-def run_reference(folder: Path, policy: str, sample: int) -> dict[str, object]:
+def run_reference(folder: Path, policy: str, sample: int, kind: str) -> dict[str, object]:
     from shopdesk.policy.evaluate_reference import evaluate_log
     from shopdesk.policy.events import (
         ChatbotSwitch,
@@ -139,15 +212,18 @@ def run_reference(folder: Path, policy: str, sample: int) -> dict[str, object]:
         ShopDecl,
         Vacation,
     )
+    from shopdesk.policy.jsonl import read_events
     from shopdesk.policy.profiles import load_profile
 
     profile = load_profile(policy)
     # Selecting the sample's rows (a scan of the whole file) is an artefact of sampling and
     # is not timed; turning the rows into typed events and evaluating them is.
     shops = pl.read_parquet(folder / "shops.parquet")
-    chosen = shops["shop"].sample(min(sample, shops.height), seed=1).to_list()
+    chosen = (shops["shop"].sample(sample, seed=1) if 0 < sample < shops.height
+              else shops["shop"]).to_list()
     sel = pl.col("shop").is_in(chosen)
-    msgs = pl.read_parquet(folder / "messages.parquet").filter(sel)
+    msgs = pl.read_parquet(derive(folder, "parquet-" + kind.split("-")[1])
+                           / "messages.parquet").filter(sel)
     conv_sel = pl.col("conversation").is_in(msgs["conversation"].unique().implode())
     frames = {
         "shops": shops.filter(sel),
@@ -156,31 +232,67 @@ def run_reference(folder: Path, policy: str, sample: int) -> dict[str, object]:
         "ratings": pl.read_parquet(folder / "ratings.parquet").filter(conv_sel),
         "exclusions": pl.read_parquet(folder / "exclusions.parquet").filter(conv_sel),
     }
+    sample_path = folder / "reference-sample.jsonl"
+    if kind.startswith("jsonl"):
+        sub = folder / ".sample"
+        sub.mkdir(exist_ok=True)
+        for name, frame in frames.items():
+            frame.write_parquet(sub / f"{name}.parquet")
+        write_jsonl(sub, msgs, sample_path)
 
     def dt(us: int) -> datetime:
         return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
 
     t0, c0 = time.perf_counter(), time.process_time()
-    events: list[object] = [ShopDecl(s, tz) for s, tz in frames["shops"].iter_rows()]
-    events += [ChatbotSwitch(s, dt(a), e) for s, a, e in frames["chatbot"].iter_rows()]
-    events += [Vacation(s, dt(a), dt(b)) for s, a, b in frames["vacations"].iter_rows()]
-    for c, s, a, snd, kind, text, author in msgs.select(
-            "conversation", "shop", "at", "sender", "kind", "text", "author").iter_rows():
-        if snd == "handoff":
-            events.append(Handoff(c, dt(a)))
-        elif snd == "close":
-            events.append(Close(c, dt(a), "seller"))
-        else:
-            events.append(Message(c, s, dt(a), snd, kind=kind, text=text, author=author))
-    events += [Rating(c, dt(a), st) for c, a, st in frames["ratings"].iter_rows()]
-    events += [Exclusion(c, dt(a), r) for c, a, r in frames["exclusions"].iter_rows()]
+    events: list[object] = []
+    if kind.startswith("jsonl"):
+        with open(sample_path, encoding="utf-8") as fh:
+            events += read_events(fh).events
+    else:
+        events += [ShopDecl(s, tz) for s, tz in frames["shops"].iter_rows()]
+        events += [ChatbotSwitch(s, dt(a), e) for s, a, e in frames["chatbot"].iter_rows()]
+        events += [Vacation(s, dt(a), dt(b)) for s, a, b in frames["vacations"].iter_rows()]
+        for c, s, a, snd, kd, text, author in msgs.select(
+                "conversation", "shop", "at", "sender", "kind", "text", "author").iter_rows():
+            if snd == "handoff":
+                events.append(Handoff(c, dt(a)))
+            elif snd == "close":
+                events.append(Close(c, dt(a), "seller"))
+            else:
+                events.append(Message(c, s, dt(a), snd, kind=kd, text=text, author=author))
+        events += [Rating(c, dt(a), st) for c, a, st in frames["ratings"].iter_rows()]
+        events += [Exclusion(c, dt(a), r) for c, a, r in frames["exclusions"].iter_rows()]
     t1 = time.perf_counter()
     res = evaluate_log(events, profile, AT, explain=False)  # type: ignore[arg-type]
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     res = [r for r in res if r.shop in set(chosen)]
     (folder / "reference.json").write_text(json.dumps(_summary(list(res))))
     return {"seconds": secs, "cpu": cpu, "build_s": t1 - t0, "messages": msgs.height,
-            "shops": len(res)}
+            "shops": len(res), "sampled": 0 < sample < shops.height}
+
+
+def _peak_rss_mb(fallback: float) -> float:
+    """This process's peak resident memory. Linux keeps ru_maxrss across exec, so a child
+    started by a big parent would report the parent's peak; VmHWM belongs to this image."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return fallback
+
+
+def _child(folder: Path, child: str, args: argparse.Namespace, kind: str) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", child, "--data", str(folder), "--policy",
+         args.policy, "--sample", str(args.sample), "--input", kind],
+        capture_output=True, text=True, check=False, env=os.environ.copy())
+    if proc.returncode:
+        raise RuntimeError(proc.stderr)
+    out: dict[str, float] = json.loads(proc.stdout)
+    return out
 
 
 def main() -> int:
@@ -188,19 +300,23 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, runs in seconds")
     ap.add_argument("--shops", type=int, default=10_000)
     ap.add_argument("--messages", type=int, default=10_000_000)
-    ap.add_argument("--sample", type=int, default=100, help="shops run by the reference")
+    ap.add_argument("--sample", type=int, default=100,
+                    help="shops run by the reference (0: all, no extrapolation)")
     ap.add_argument("--policy", default="us")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each child (best kept)")
     ap.add_argument("--data", type=Path, default=None, help="reuse/keep the Parquet folder")
+    ap.add_argument("--input", nargs="+", choices=INPUTS, default=["parquet-conv"],
+                    help="what the bulk evaluator reads (several: one report each)")
     ap.add_argument("--child", choices=["bulk", "reference"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.smoke:
-        args.shops, args.messages, args.sample = 50, 20_000, 50
+        args.shops, args.messages, args.sample = 50, 20_000, 20
     if args.child:
-        fn = run_bulk(args.data, args.policy) if args.child == "bulk" else run_reference(
-            args.data, args.policy, args.sample)
+        kind = args.input[0]
+        fn = run_bulk(args.data, args.policy, kind) if args.child == "bulk" else \
+            run_reference(args.data, args.policy, args.sample, kind)
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        fn["peak_rss_mb"] = usage.ru_maxrss / 1024
+        fn["peak_rss_mb"] = _peak_rss_mb(usage.ru_maxrss / 1024)
         fn["child_cpu_s"] = usage.ru_utime + usage.ru_stime
         print(json.dumps(fn))
         return 0
@@ -212,18 +328,26 @@ def main() -> int:
         n = pl.scan_parquet(folder / "messages.parquet").select(pl.len()).collect().item()
         print(f"generated {n:,} messages for {args.shops:,} shops as Parquet "
               f"in {time.perf_counter() - t0:.1f} s")
-    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    runs: dict[str, list[dict[str, float]]] = {"bulk": [], "reference": []}
-    for _ in range(args.repeat):
-        for child in ("bulk", "reference"):
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", child, "--data", str(folder),
-                 "--policy", args.policy, "--sample", str(args.sample)],
-                capture_output=True, text=True, check=False, env=os.environ.copy())
-            if proc.returncode:
-                print(proc.stderr, file=sys.stderr)
-                return 1
-            runs[child].append(json.loads(proc.stdout))
+    for kind in args.input:
+        derive(folder, kind)  # untimed: the file the bulk evaluator reads
+    identical = True
+    for kind in args.input:
+        print(f"== input: {kind} (load average before: {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} cores)")
+        runs: dict[str, list[dict[str, float]]] = {"bulk": [], "reference": []}
+        try:
+            for _ in range(args.repeat):
+                for child in ("bulk", "reference"):
+                    runs[child].append(_child(folder, child, args, kind))
+        except RuntimeError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        identical &= report(folder, runs)
+    tmp.cleanup()
+    return 0 if identical else 1
+
+
+def report(folder: Path, runs: dict[str, list[dict[str, float]]]) -> bool:
     for b in runs["bulk"]:
         print(f"  bulk run: {b['seconds']:.2f} s wall, {b['cpu']:.2f} s CPU "
               f"(load+encode {b['load_s']:.2f} s wall / {b['load_cpu']:.2f} s CPU), "
@@ -234,17 +358,21 @@ def main() -> int:
     b_rate, b_cpu_rate = b["messages"] / b["seconds"], b["messages"] / b["cpu"]
     r_rate = r["messages"] / r["seconds"] if r["seconds"] else float("inf")
     r_cpu_rate = r["messages"] / r["cpu"] if r["cpu"] else float("inf")
-    print(f"bulk      (Parquet -> result, all {b['shops']:,} shops, end to end): "
+    print(f"bulk      (all {b['shops']:,} shops, end to end from the file"
+          f"{', regrouped by conversation' if b['regrouped'] else ''}): "
           f"{b['seconds']:.2f} s wall, {b['cpu']:.2f} s CPU, "
           f"{b_rate:,.0f} msgs/s, peak RSS {b['peak_rss_mb']:,.0f} MB")
-    extrapolated, extrapolated_cpu = b["messages"] / r_rate, b["messages"] / r_cpu_rate
-    print(f"reference (sample of {r['shops']} shops, {r['messages']:,} msgs, building typed "
-          f"events {r['build_s']:.2f} s + evaluate_log): {r['seconds']:.2f} s wall, "
-          f"{r['cpu']:.2f} s CPU, {r_rate:,.0f} msgs/s, peak RSS {r['peak_rss_mb']:,.0f} MB; "
-          f"extrapolated to all {b['messages']:,} msgs: {extrapolated:,.0f} s wall, "
-          f"{extrapolated_cpu:,.0f} s CPU")
-    print(f"speed-up (bulk vs reference, msgs/s): {b_rate / r_rate:.1f}x wall, "
-          f"{b_cpu_rate / r_cpu_rate:.1f}x CPU")
+    full_s, full_cpu = b["messages"] / r_rate, b["messages"] / r_cpu_rate
+    what = (f"sample of {r['shops']} shops, {r['messages']:,} msgs" if r["sampled"]
+            else f"all {r['shops']:,} shops, {r['messages']:,} msgs")
+    print(f"reference ({what}, typed events/parsing {r['build_s']:.2f} s + evaluate_log): "
+          f"{r['seconds']:.2f} s wall, {r['cpu']:.2f} s CPU, {r_rate:,.0f} msgs/s, "
+          f"peak RSS {r['peak_rss_mb']:,.0f} MB"
+          + (f"; EXTRAPOLATED linearly to all {b['messages']:,} msgs: {full_s:,.0f} s wall, "
+             f"{full_cpu:,.0f} s CPU" if r["sampled"] else ""))
+    note = ", reference extrapolated from its sample" if r["sampled"] else ""
+    print(f"speed-up (bulk vs reference, msgs/s{note}): "
+          f"{b_rate / r_rate:.1f}x wall, {b_cpu_rate / r_cpu_rate:.1f}x CPU")
     print(f"load average after: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
           + (" (busy: wall times are inflated)"
              if os.getloadavg()[0] > (os.cpu_count() or 1) else ""))
@@ -252,8 +380,7 @@ def main() -> int:
     bulk = {d["shop"]: d for d in json.loads((folder / "bulk.json").read_text())}
     diff = [s for s in ref if ref[s] != bulk.get(s)]
     print(f"outputs identical on the {len(ref)} sampled shops: {'yes' if not diff else 'NO'}")
-    tmp.cleanup()
-    return 1 if diff else 0
+    return not diff
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The benchmark runs end to end at tiny sizes and finds the two evaluators identical."""
+"""The benchmark runs end to end at tiny sizes, from Parquet in conversation and in time
+order and from JSON Lines, and finds the two evaluators identical on each."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ BENCH = Path(__file__).parents[2] / "bench" / "evaluate.py"
 
 def test_bench_evaluate_smoke() -> None:
     proc = subprocess.run(
-        [sys.executable, str(BENCH), "--smoke"],
+        [sys.executable, str(BENCH), "--smoke", "--input", "parquet-conv", "parquet-time",
+         "jsonl-time"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "msgs/s" in out and "peak RSS" in out and "extrapolated" in out
-    assert "outputs identical on the 50 sampled shops: yes" in out
+    for kind in ("parquet-conv", "parquet-time", "jsonl-time"):
+        assert f"== input: {kind}" in out
+    assert "regrouped by conversation" in out  # the time-ordered file took that path
+    assert "msgs/s" in out and "peak RSS" in out
+    # the reference ran on a sample and its figures say they are extrapolated
+    assert out.count("EXTRAPOLATED linearly") == 3
+    assert out.count("outputs identical on the 20 sampled shops: yes") == 3

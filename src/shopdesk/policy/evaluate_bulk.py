@@ -11,6 +11,13 @@ sessionisation. The stateful part, sessionisation, is a lockstep numpy state mac
 ``sessions_bulk``). Calendar questions (offsets, weekend deadlines, windows) are answered by
 the same zoneinfo code as the reference, once per distinct (time zone, 15-minute bucket /
 local date), so the two evaluators agree to the microsecond, DST included.
+
+Why numpy here and Polars only in ``bulk_frames``: after encoding, every step is arithmetic
+on dense integer arrays (segment reductions, bincounts, a vectorised binary search for the
+chatbot/vacation state at an instant); numpy does these without building frames or hashing,
+while Polars earns its place where text is involved (Parquet/JSON decoding, comparing ids).
+DuckDB would add a SQL layer and copies for the same work, and cannot express the EV-2
+state machine either.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from shopdesk.policy.evaluate_reference import _outcome
 from shopdesk.policy.localtime import minus_local_days, weekend_deadline_from_date, window_for
 from shopdesk.policy.profiles import Profile
 from shopdesk.policy.report import SessionResult, ShopEvaluation
-from shopdesk.policy.sessions_bulk import INF, session_stats, sessionise_bulk
+from shopdesk.policy.sessions_bulk import INF, sessionise_bulk
 
 DAY_US = 86_400 * 10**6
 BUCKET_US = 900 * 10**6  # tz transitions fall on whole quarter hours (UTC) in the tz database
@@ -53,21 +60,63 @@ def _weekend_deadline_us(tz: str, local_day: int, profile: Profile) -> int:
 
 
 def _local_us(tzi: I64, t: I64, tz_names: list[str]) -> I64:
-    """Local wall-clock microseconds of instants ``t`` in time zones ``tzi`` (rule EV-1)."""
+    """Local wall-clock microseconds of instants ``t`` in time zones ``tzi`` (rule EV-1).
+
+    zoneinfo is asked once per distinct (zone, 15-minute bucket); the distinct buckets of a
+    zone are found with a bitmap over its range (no sort) when the range is dense."""
+    out = t.copy()
     if len(t) == 0:
-        return t.copy()
+        return out
     bucket = t // BUCKET_US
-    key = tzi * (1 << 40) + (bucket + (1 << 39))
-    uniq, inv = np.unique(key, return_inverse=True)
-    offs = np.array([_offset_us(tz_names[int(k >> 40)], int((k & ((1 << 40) - 1)) - (1 << 39)))
-                     for k in uniq], dtype=np.int64)
-    return t + offs[inv.reshape(-1)]
+    for z in np.flatnonzero(np.bincount(tzi)):
+        idx = np.flatnonzero(tzi == z) if len(tz_names) > 1 else np.arange(len(t))
+        b = bucket[idx]
+        lo = int(b.min())
+        span = int(b.max()) - lo + 1
+        if span <= 4 * len(b) + 4096:
+            used = np.zeros(span, dtype=bool)
+            used[b - lo] = True
+            uniq = np.flatnonzero(used)
+            inv = b - lo
+            table = np.zeros(span, dtype=np.int64)
+        else:
+            uniq, inv = np.unique(b - lo, return_inverse=True)
+            table = np.zeros(len(uniq), dtype=np.int64)
+            inv = inv.reshape(-1)
+        tz = tz_names[int(z)]
+        offs = np.array([_offset_us(tz, int(u) + lo) for u in uniq], dtype=np.int64)
+        if len(table) == len(uniq):
+            table[:] = offs
+        else:
+            table[uniq] = offs
+        out[idx] += table[inv]
+    return out
+
+
+def _latest_at_or_before(key_shop: I64, key_at: I64, shop: I64, t: I64) -> I64:
+    """For each (shop, t): index of the last entry of ``shop`` with ``key_at <= t``, -1 if
+    none. Entries must be sorted by (shop, at); a binary search inside each shop's segment,
+    vectorised over all queries (log2 of the longest segment iterations)."""
+    n_shop = int(max(int(key_shop.max(initial=-1)), int(shop.max(initial=-1)))) + 1
+    seg = np.searchsorted(key_shop, np.arange(n_shop + 1))
+    lo = seg[shop].astype(np.int64)
+    first = lo.copy()
+    hi = seg[shop + 1].astype(np.int64)
+    while True:
+        act = lo < hi
+        if not act.any():
+            break
+        mid = (lo + hi) // 2
+        go = act & (key_at[np.minimum(mid, len(key_at) - 1)] <= t)
+        lo = np.where(go, mid + 1, lo)
+        hi = np.where(act & ~go, mid, hi)
+    return np.where(lo > first, lo - 1, -1)
 
 
 def _vacation_lookup(vac: pl.DataFrame, shop_code: dict[str, int], now_shop: I64,
-                     n_shop: int) -> tuple[B, pl.DataFrame]:
-    """Disjoint [start, end) intervals per shop id (vacations begun by its evaluation
-    instant, overlapping ones united) and which shops have any."""
+                     n_shop: int) -> tuple[B, I64, I64, I64]:
+    """Disjoint [start, end) intervals sorted by (shop id, start) (vacations begun by the
+    shop's evaluation instant, overlapping ones united) and which shops have any."""
     out: list[tuple[int, int, int]] = []
     rows = sorted((shop_code[s], a, b) for s, a, b in vac.iter_rows())
     for shop, start, end in rows:
@@ -79,24 +128,20 @@ def _vacation_lookup(vac: pl.DataFrame, shop_code: dict[str, int], now_shop: I64
         else:
             out.append((shop, start, end))
     has = np.zeros(n_shop, dtype=bool)
-    for s, _, _ in out:
-        has[s] = True
-    frame = pl.DataFrame(out, schema={"shop": pl.Int64, "vstart": pl.Int64, "vend": pl.Int64},
-                         orient="row").sort("vstart")
-    return has, frame
+    arr = np.array(out, dtype=np.int64).reshape(-1, 3)
+    has[arr[:, 0]] = True
+    return has, arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
 
 
-def _in_vacation(shop: I64, t: I64, has: B, vac: pl.DataFrame) -> B:
+def _in_vacation(shop: I64, t: I64, vac: tuple[B, I64, I64, I64]) -> B:
     """Rule CHAT-6/EV-7 for (shop, instant) pairs; only shops with vacations are looked up."""
+    has, v_shop, v_start, v_end = vac
     out = np.zeros(len(t), dtype=bool)
     idx = np.flatnonzero(has[shop]) if len(t) else np.zeros(0, dtype=np.intp)
     if len(idx) == 0:
         return out
-    q = pl.DataFrame({"shop": shop[idx], "t": t[idx], "i": np.arange(len(idx))}).sort("t")
-    j = q.join_asof(vac, left_on="t", right_on="vstart", by="shop", strategy="backward",
-                    check_sortedness=False)
-    hit = (j["vend"].is_not_null() & (j["t"] < j["vend"])).to_numpy()
-    out[idx[j["i"].to_numpy()]] = hit
+    j = _latest_at_or_before(v_shop, v_start, shop[idx], t[idx])
+    out[idx] = (j >= 0) & (t[idx] < v_end[np.maximum(j, 0)])
     return out
 
 
@@ -104,17 +149,42 @@ def _chatbot_on(log: BulkLog, shop_code: dict[str, int], shop: I64, t: I64) -> B
     """Chatbot state at ``t`` (rule EV-5): latest switch at or before it, last on ties."""
     if log.chatbot.height == 0 or len(t) == 0:
         return np.zeros(len(t), dtype=bool)
-    bot = (
-        log.chatbot.with_columns(
-            pl.col("shop").replace_strict(shop_code, return_dtype=pl.Int64))
-        .with_row_index("seq").sort(["at", "seq"])
-        .unique(["shop", "at"], keep="last").sort("at").drop("seq")
-    )
-    q = pl.DataFrame({"shop": shop, "t": t, "i": np.arange(len(t))}).sort("t")
-    j = q.join_asof(bot, left_on="t", right_on="at", by="shop", strategy="backward",
-                    check_sortedness=False)
-    out = np.zeros(len(t), dtype=bool)
-    out[j["i"].to_numpy()] = j["enabled"].fill_null(False).to_numpy()
+    sw_shop = np.array([shop_code[s] for s in log.chatbot["shop"].to_list()], dtype=np.int64)
+    sw_at = log.chatbot["at"].to_numpy().astype(np.int64)
+    order = np.lexsort((np.arange(len(sw_at)), sw_at, sw_shop))  # ties: input order
+    j = _latest_at_or_before(sw_shop[order], sw_at[order], shop, t)
+    enabled = log.chatbot["enabled"].to_numpy()[order]
+    return (j >= 0) & enabled[np.maximum(j, 0)]
+
+
+def _segment_rows(offsets: I64, counts: I64) -> tuple[I64, I64]:
+    """Rows ``offsets[i] .. offsets[i] + counts[i] - 1`` of every i, in order, and where
+    each segment starts in that list."""
+    starts = np.cumsum(counts) - counts
+    rows = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(offsets - starts, counts)
+    return rows, starts
+
+
+def _conversation_shops(log: BulkLog, at_us: int, lengths: I64, n_shop: int) -> I64:
+    """Shop of each conversation: that of its first message (input order) at or before
+    ``at_us``, -1 if none. When rows are in input order, or every conversation's messages
+    name one shop, the first row usually settles it; the rest are reduced row by row."""
+    t, shop_row, offsets = log.at, log.shop, log.offsets
+    out = np.full(len(offsets), -2, dtype=np.int64)
+    if log.seq is None or not log.mixed_shops:
+        f = offsets
+        ok = (t[f] <= at_us) & (shop_row[f] >= 0)  # handoffs and closes name no shop
+        out[ok] = shop_row[f[ok]]
+    todo = np.flatnonzero(out == -2)
+    if len(todo):
+        rows, starts = _segment_rows(offsets[todo], lengths[todo])
+        pad = max(n_shop, 1)
+        big = np.iinfo(np.int64).max
+        pos = rows if log.seq is None else log.seq[rows]
+        is_msg = (t[rows] <= at_us) & (shop_row[rows] >= 0)
+        key = np.where(is_msg, pos * pad + shop_row[rows], big)
+        first = np.minimum.reduceat(key, starts) if len(rows) else key
+        out[todo] = np.where(first < big, first % pad, -1)
     return out
 
 
@@ -126,32 +196,13 @@ def evaluate_bulk(
     names = log.shop_names
     n_shop = len(names)
     shop_code = {s: i for i, s in enumerate(names)}
-    cid, t_all, code, shop_row = log.cid, log.at, log.code, log.shop
+    t_all, code, offsets = log.at, log.code, log.offsets
     n = len(t_all)
+    lengths = np.diff(np.append(offsets, n)).astype(np.int64)
 
-    # Conversation -> shop: the shop of its first message (input order) at or before `at`.
-    vis_g = t_all <= at_us
-    is_msg = vis_g & (code != 3) & (code != 4)
-    n_conv = log.conv_names.len()
-    offsets = np.flatnonzero(np.diff(cid)) + 1 if n else np.zeros(0, dtype=np.int64)
-    offsets = np.concatenate(([0], offsets)).astype(np.int64) if n else offsets
-    assert len(offsets) == n_conv or n == 0
-    if log.seq is None:  # rows of a conversation are in input order: first message row
-        m = np.flatnonzero(is_msg)
-        j = np.searchsorted(m, offsets)
-        seg_end = np.append(offsets[1:], n)
-        mj = m[np.minimum(j, len(m) - 1)] if len(m) else np.zeros(len(j), dtype=np.int64)
-        conv_shop = np.where((j < len(m)) & (mj < seg_end), shop_row[mj] if n else 0, -1)
-    else:
-        pad = max(n_shop, 1)
-        big = np.iinfo(np.int64).max
-        key = np.where(is_msg, log.seq * pad + shop_row, big)
-        first = np.minimum.reduceat(key, offsets) if n else np.zeros(0, dtype=np.int64)
-        conv_shop = np.where(first < big, first % pad, -1)
-
+    conv_shop = _conversation_shops(log, at_us, lengths, n_shop)
     # Shops (every shop named by a message, declared, or with a chatbot/vacation event).
-    present = np.bincount(shop_row[is_msg], minlength=n_shop)[:n_shop] > 0 if n_shop else \
-        np.zeros(0, dtype=bool)
+    present = log.shop_first_message <= at_us
     for frame, col in ((log.shops, None), (log.chatbot, "at"), (log.vacations, "start")):
         f = frame if col is None else frame.filter(pl.col(col) <= at_us)
         for s in f["shop"].unique().to_list():
@@ -180,30 +231,38 @@ def evaluate_bulk(
     ws_s, we_s, now_s, since_s = (w_arr[shop_tz, k] if n_shop and len(w_arr) else
                                   np.zeros(n_shop, dtype=np.int64) for k in range(4))
 
-    # Visible rows (at or before the shop's evaluation instant) of relevant conversations.
+    # Visible rows (at or before the shop's evaluation instant) of relevant conversations:
+    # rows are time-ordered inside a conversation, so its visible rows are a prefix.
     conv_ok = conv_shop >= 0
     conv_ok[conv_ok] = sel[conv_shop[conv_ok]]
     cs = np.where(conv_ok, conv_shop, 0)
     now_c = np.where(conv_ok, now_s[cs] if n_shop else 0, np.iinfo(np.int64).min)
-    vis = t_all <= now_c[cid] if n else np.zeros(0, dtype=bool)
-    n_vis = np.add.reduceat(vis.astype(np.int64), offsets) if n else np.zeros(0, np.int64)
+    first_t, last_t = t_all[offsets], t_all[offsets + lengths - 1]
+    n_vis = np.where(last_t <= now_c, lengths, 0)
+    partial = np.flatnonzero((first_t <= now_c) & (last_t > now_c))
+    if len(partial):
+        p_rows, p_starts = _segment_rows(offsets[partial], lengths[partial])
+        seen = t_all[p_rows] <= np.repeat(now_c[partial], lengths[partial])
+        n_vis[partial] = np.add.reduceat(seen, p_starts, dtype=np.int64)
     last_vis = t_all[np.maximum(offsets + n_vis - 1, 0)] if n else np.zeros(0, np.int64)
     longest = max(profile.seller_silence, profile.buyer_silence, profile.bot_grace)
     reach = longest // timedelta(microseconds=1)
     # a session ends at most `reach` after the last event of its conversation (EV-2)
     keep_conv = conv_ok & (n_vis > 0) & (last_vis >= (ws_s[cs] if n_shop else 0) - reach)
-    rows = np.flatnonzero(vis & keep_conv[cid]) if n else np.zeros(0, dtype=np.int64)
-    k_cid, k_at, k_code, k_subst = cid[rows], t_all[rows], code[rows], log.subst[rows]
+    kc = np.flatnonzero(keep_conv)
+    kl = n_vis[kc]
+    rows, _ = _segment_rows(offsets[kc], kl)
+    k_cid, k_at, k_code = np.repeat(kc, kl), t_all[rows], code[rows]
+    k_subst = log.substantive(rows)
     k_shop = conv_shop[k_cid]
 
-    bs = sessionise_bulk(k_cid, k_at, k_code, profile)
-    st = session_stats(bs, k_code, k_subst)
-    vac_has, vac = _vacation_lookup(log.vacations, shop_code, now_s, n_shop)
+    bs = sessionise_bulk(k_cid, k_at, k_code, k_subst, profile)
+    vac = _vacation_lookup(log.vacations, shop_code, now_s, n_shop)
 
     # Buyer messages for the volume gate (rule EV-9).
     b = np.flatnonzero((k_code == 0) & (k_at >= ws_s[k_shop]) & (k_at < we_s[k_shop])) \
         if len(rows) else np.zeros(0, dtype=np.int64)
-    b_ok = ~_in_vacation(k_shop[b], k_at[b], vac_has, vac)
+    b_ok = ~_in_vacation(k_shop[b], k_at[b], vac)
     gate = np.bincount(k_shop[b][b_ok], minlength=n_shop)
 
     # Sessions (rule EV-2, EV-4, EV-6), numbered in (conversation, start) order.
@@ -236,9 +295,8 @@ def evaluate_bulk(
     r = np.flatnonzero(reported)
     start, end, s_shop, s_cid = start[r], end[r], s_shop[r], s_cid[r]
     ws, we, now, in_window, vr, ph = ws[r], we[r], now[r], in_window[r], vr[r], ph[r]
-    bot_only = ((st.n_auto[r] > 0) & (st.n_human[r] == 0) & ~st.handoff[r]
-                & st.last_auto[r])  # rule EV-4
-    reply_row = st.reply_row[r]
+    bot_only = bs.bot_only[r]  # rule EV-4
+    reply_row = bs.reply_row[r]
     has_reply = reply_row >= 0
     reply = np.where(has_reply, k_at[np.maximum(reply_row, 0)] if len(k_at) else 0, INF)
 
@@ -255,12 +313,14 @@ def evaluate_bulk(
         on = _chatbot_on(log, shop_code, s_shop[cand], start[cand])
         wk = cand[on]
         lday = l_start[wk] // DAY_US
-        pairs, inv = np.unique(np.stack([s_tz[wk], lday]), axis=1, return_inverse=True)
-        wdl = np.array([_weekend_deadline_us(tz_names[int(z)], int(d), profile)
-                        for z, d in pairs.T], dtype=np.int64).reshape(-1)
+        d_lo = int(lday.min(initial=0))
+        span = int(lday.max(initial=0)) - d_lo + 1
+        pairs, inv = np.unique(s_tz[wk] * span + (lday - d_lo), return_inverse=True)
+        wdl = np.array([_weekend_deadline_us(tz_names[int(k // span)], int(k % span) + d_lo,
+                                             profile) for k in pairs], dtype=np.int64)
         deadline[wk] = wdl[inv.reshape(-1)]
     tod = (l_start % DAY_US) // 10**6
-    in_vac = _in_vacation(s_shop, start, vac_has, vac)
+    in_vac = _in_vacation(s_shop, start, vac)
 
     status = np.full(len(start), 9, dtype=np.int8)  # unanswered
     status[deadline > now] = 8  # pending
@@ -282,10 +342,14 @@ def evaluate_bulk(
     fr = np.flatnonzero(counted & has_reply)
     frt = reply[fr] - start[fr]
     f_shop = s_shop[fr]
-    order = np.lexsort((frt, f_shop))
-    frt, f_shop = frt[order], f_shop[order]
+    bits = int(frt.max(initial=0)).bit_length()
+    if n_shop.bit_length() + bits <= 62 and bool((frt >= 0).all()):
+        packed = np.sort((f_shop << bits) | frt)  # one plain sort instead of a lexsort
+        f_shop, frt = packed >> bits, packed & ((1 << bits) - 1)
+    else:
+        order = np.lexsort((frt, f_shop))
+        frt, f_shop = frt[order], f_shop[order]
     f_lo = np.searchsorted(f_shop, np.arange(n_shop), side="left")
-    f_hi = np.searchsorted(f_shop, np.arange(n_shop), side="right")
     f_cnt = np.bincount(f_shop, minlength=n_shop)
     csum = np.concatenate(([0], np.cumsum(frt)))
 
@@ -293,7 +357,7 @@ def evaluate_bulk(
     rat = log.ratings.drop_nulls("cid")
     g_shop = np.zeros(0, dtype=np.int64)
     g_good = np.zeros(0, dtype=bool)
-    if rat.height:
+    if rat.height and n_shop:
         r_cid = rat["cid"].to_numpy().astype(np.int64)
         r_at = rat["at"].to_numpy().astype(np.int64)
         rs = conv_shop[r_cid]
@@ -323,20 +387,19 @@ def evaluate_bulk(
 
     out: list[ShopEvaluation] = []
     win_dt = [tuple(from_us(int(v)) for v in w[:3]) for w in w_arr]
-    for i in np.flatnonzero(sel):
-        tzi = int(shop_tz[i])
-        k = int(f_cnt[i])
-        f0, f1 = int(f_lo[i]), int(f_hi[i])
-        assert f1 - f0 == k
+    # plain Python numbers from here: 10,000 shops of numpy scalar access add up
+    cols = [a.tolist() for a in (shop_tz, f_cnt, f_lo, gate, sessions_n, counted_n, pending_n,
+                                 in_time_n, ratings_n, good_n)]
+    frt_l, csum_l = frt.tolist(), csum.tolist()
+    for si in np.flatnonzero(sel).tolist():
+        tzi, k, f0, g, ns, nc, npd, nit, nr, ng = (c[si] for c in cols)
         median = mean = None
         if k:
             mid = f0 + k // 2
-            median = (int(frt[mid]) if k % 2 else (int(frt[mid - 1]) + int(frt[mid])) / 2) / 1e6
-            mean = (int(csum[f1]) - int(csum[f0])) / k / 1e6
-        out.append(_evaluation(profile, names[i], tz_names[tzi], win_dt[tzi], int(gate[i]),
-                               int(sessions_n[i]), int(counted_n[i]), int(pending_n[i]),
-                               int(in_time_n[i]), int(ratings_n[i]), int(good_n[i]), k, median,
-                               mean, tuple(details.get(int(i), ()))))
+            median = (frt_l[mid] if k % 2 else (frt_l[mid - 1] + frt_l[mid]) / 2) / 1e6
+            mean = (csum_l[f0 + k] - csum_l[f0]) / k / 1e6
+        out.append(_evaluation(profile, names[si], tz_names[tzi], win_dt[tzi], g, ns, nc, npd,
+                               nit, nr, ng, k, median, mean, tuple(details.get(si, ()))))
     if unknown:
         assert shop is not None
         t0 = tz_idx["UTC"]
