@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+from tests.support.world import FakeClock, World
 from tests.web.conftest import Api
+
+from shopdesk.chat.service import Draft
+from shopdesk.config import Settings
+from shopdesk.web.api.conversations import send_committer
+from shopdesk.web.app import create_app
 
 
 def test_health_and_login_contract(api: Api) -> None:
@@ -101,3 +117,136 @@ def test_rating_by_buyer_only(api: Api) -> None:
     assert r.status_code == 422 and "1 to 5" in r.json()["message"]
     r = api.post("agent_a", f"/api/v1/conversations/{conv}/rating", {"stars": 1})
     assert r.status_code == 403
+
+
+# --- sends that arrive together share one transaction (group commit) -------------------------
+
+
+class HoldingScreener:
+    """Holds the first send inside its batch until released, so the sends that arrive meanwhile
+    are taken together by the next batch; optionally crashes (not a refusal) on one text."""
+
+    def __init__(self, crash_on: str = "", crashes: int = 0) -> None:
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.first = True
+        self.crash_on, self.crashes = crash_on, crashes
+
+    def __call__(self, session: Any, draft: Draft, actor: Any, conv: Any) -> None:
+        if self.first:
+            self.first = False
+            self.entered.set()
+            assert self.release.wait(20)
+        if draft.text == self.crash_on and self.crashes > 0:
+            self.crashes -= 1
+            raise RuntimeError("the screening engine crashed")
+
+
+@contextmanager
+def held_app(settings: Settings, world: World, clock: FakeClock, screener: HoldingScreener
+             ) -> Iterator[Api]:
+    app = create_app(settings, clock=clock, screener=screener)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, world)
+
+
+def send_as_one_batch(api: Api, screener: HoldingScreener,
+                      sends: list[tuple[str, int, str, str]]) -> list[Any]:
+    """The first send is held in its batch; the others are queued one after the other (so
+    in this order) meanwhile, then everything is released. Returns the responses in order."""
+    committer = send_committer(api.client.app)
+    results: list[Any] = [None] * len(sends)
+
+    def run(i: int) -> None:
+        who, conv, text, cid = sends[i]
+        results[i] = api.send(who, conv, text, client_id=cid)
+
+    threads = [threading.Thread(target=run, args=(0,))]
+    threads[0].start()
+    assert screener.entered.wait(20)
+    for i in range(1, len(sends)):
+        threads.append(threading.Thread(target=run, args=(i,)))
+        threads[-1].start()
+        deadline = time.monotonic() + 20
+        while committer.queued < i and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert committer.queued == i
+    screener.release.set()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_sends_arriving_together_share_a_batch_with_refusals_and_replays_kept_apart(
+    settings: Settings, world: World, clock: FakeClock
+) -> None:
+    screener = HoldingScreener()
+    with held_app(settings, world, clock, screener) as api:
+        conv = api.open_conversation("buyer1", "a")
+        untouched = api.open_conversation("buyer2", "a")  # buyer2 has not written (CHAT-3)
+        with api.client.websocket_connect(f"/api/v1/ws?token={api.token('agent_a')}") as ws:
+            assert ws.receive_json()["type"] == "hello"
+            r = send_as_one_batch(api, screener, [
+                ("buyer1", conv, "first", "k0"),
+                ("buyer1", conv, "second", "k1"),
+                ("agent_a", untouched, "hello?", "k2"),  # refused: CHAT-3
+                ("buyer1", conv, "second", "k1"),  # the same client_id again, same batch
+                ("buyer1", conv, "third", "k3"),
+            ])
+            assert [x.status_code for x in r] == [201, 201, 403, 200, 201]
+            assert r[2].json()["code"] == "chat3_no_buyer_contact"
+            assert r[3].json() == r[1].json()  # the replay answers with the stored message
+            assert [x.json()["seq"] for x in (r[0], r[1], r[4])] == [1, 2, 3]
+            assert send_committer(api.client.app).batches == 2
+            pushed = [ws.receive_json() for _ in range(3)]
+        assert [f["message"]["text"] for f in pushed] == ["first", "second", "third"]
+        stored = api.get("agent_a", f"/api/v1/conversations/{conv}/messages").json()
+        assert [(m["seq"], m["text"]) for m in stored] == [(1, "first"), (2, "second"),
+                                                            (3, "third")]
+        assert api.get("agent_a", f"/api/v1/conversations/{untouched}/messages").json() == []
+
+
+@pytest.mark.parametrize("crashes", [1, 99], ids=["transient", "persistent"])
+def test_a_failure_inside_a_batch_neither_loses_nor_reorders_the_others(
+    settings: Settings, world: World, clock: FakeClock, crashes: int
+) -> None:
+    screener = HoldingScreener(crash_on="boom", crashes=crashes)
+    with held_app(settings, world, clock, screener) as api:
+        conv = api.open_conversation("buyer1", "a")
+        with api.client.websocket_connect(f"/api/v1/ws?token={api.token('agent_a')}") as ws:
+            assert ws.receive_json()["type"] == "hello"
+            r = send_as_one_batch(api, screener, [
+                ("buyer1", conv, "first", "b0"),
+                ("buyer1", conv, "a", "b1"),
+                ("buyer1", conv, "boom", "b2"),
+                ("buyer1", conv, "b", "b3"),
+            ])
+            # The crash lost the batch's transaction; each send went again on its own.
+            expected = ["first", "a", "boom", "b"] if crashes == 1 else ["first", "a", "b"]
+            assert [x.status_code for x in r] == (
+                [201, 201, 201, 201] if crashes == 1 else [201, 201, 500, 201])
+            pushed = [ws.receive_json()["message"] for _ in expected]
+        stored = api.get("agent_a", f"/api/v1/conversations/{conv}/messages").json()
+        assert [m["text"] for m in stored] == expected
+        assert [m["seq"] for m in stored] == list(range(1, len(expected) + 1))
+        assert pushed == stored
+
+
+def test_a_send_survives_the_database_dropping_its_connections(
+    api: Api, settings: Settings
+) -> None:
+    """No pre-ping on checkout: the batch meets the dead connection, the pool is renewed and
+    the send goes again on its own."""
+    url = settings.resolved_database_url()
+    if not url.startswith("postgresql"):
+        pytest.skip("only a server database drops connections")
+    conv = api.open_conversation("buyer1", "a")
+    assert api.send("buyer1", conv, "before", client_id="d1").status_code == 201
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as c:
+        dropped = c.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    engine.dispose()
+    assert dropped and dropped >= 1
+    r = api.send("buyer1", conv, "after", client_id="d2")
+    assert r.status_code == 201 and r.json()["seq"] == 2

@@ -91,7 +91,10 @@ _PRESENCE = select(
 def shop_presence(session: Session, shop_id: int) -> tuple[list[int], int, bool]:
     """In one query: the shop's member ids, how many are online, and whether `assign_waiting`
     could assign anything (a waiting unassigned conversation and an online agent exist)."""
-    rows = session.execute(_PRESENCE, {"shop_id": shop_id}).all()
+    # A Core statement on the session's connection (an ORM execution costs several times
+    # more); pending ORM changes (assignments) are flushed first so that it sees them.
+    session.flush()
+    rows = session.connection().execute(_PRESENCE, {"shop_id": shop_id}).all()
     members = [uid for uid, _online, _role, _waiting in rows]
     online = sum(1 for _uid, on, _role, _waiting in rows if on)
     assignable = any(

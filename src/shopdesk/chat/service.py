@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, inspect, select, update
+from sqlalchemy import Table, bindparam, case, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -30,14 +30,38 @@ from shopdesk.store.models import (
 _CONV_KEYS = tuple(attr.key for attr in inspect(Conversation).column_attrs)
 _MESSAGES = cast(Table, Message.__table__)
 _CONVERSATIONS = cast(Table, Conversation.__table__)
-# Built once (statement construction and cache-key generation cost more than executing them):
-# the seq increment, which also returns the conversation's current state, and the INSERT.
-_NEXT_SEQ = (
-    _CONVERSATIONS.update()
-    .where(_CONVERSATIONS.c.id == bindparam("conv_id"))
-    .values(last_seq=_CONVERSATIONS.c.last_seq + 1, last_message_at=bindparam("now"))
-    .returning(*(inspect(Conversation).attrs[key].columns[0] for key in _CONV_KEYS))
-)
+_C = _CONVERSATIONS.c
+_NOW = bindparam("now", type_=_C.last_message_at.type)  # typed: stored as UTC on SQLite too
+
+
+def _next_seq(**changes: Any) -> Any:
+    """The seq increment with the conversation changes a message of one kind of sender makes,
+    returning the conversation's new state. Built once per kind: statement construction and
+    cache-key generation cost more than executing them."""
+    return (
+        _CONVERSATIONS.update()
+        .where(_C.id == bindparam("conv_id"))
+        .values(last_seq=_C.last_seq + 1, last_message_at=_NOW, **changes)
+        .returning(*(inspect(Conversation).attrs[key].columns[0] for key in _CONV_KEYS))
+    )
+
+
+# A buyer's message: the buyer has written (CHAT-3) and the conversation waits from its first
+# unanswered buyer message. A shop agent's: nobody waits any more, and an unassigned
+# conversation goes to the agent who answers; an owner's or admin's answer assigns nobody.
+# The platform's: only the seq moves on.
+_NEXT_SEQ_BY_SENDER = {
+    "buyer": _next_seq(buyer_has_written=True, waiting_since=func.coalesce(_C.waiting_since, _NOW)),
+    "agent": _next_seq(
+        waiting_since=None,
+        assigned_at=case((_C.assigned_agent_id.is_(None), _NOW), else_=_C.assigned_at),
+        assigned_agent_id=func.coalesce(
+            _C.assigned_agent_id, bindparam("author", type_=_C.assigned_agent_id.type)
+        ),
+    ),
+    "shop": _next_seq(waiting_since=None),
+    "other": _next_seq(),
+}
 _INSERT_MESSAGE = _MESSAGES.insert().returning(_MESSAGES.c.id)
 
 MESSAGE_KINDS = ("text", "sticker", "emoji", "image", "video", "product_card", "order_card")
@@ -208,6 +232,38 @@ def find_by_client_id(
     ).first()
 
 
+ClientKey = tuple[int, int, str]  # (conversation, author, client_id): uq_messages_client_id
+
+
+def client_key(conv: Conversation, actor: Actor, draft: Draft) -> ClientKey:
+    return (conv.id, actor.user_id, draft.client_id)
+
+
+def find_stored(session: Session, keys: Iterable[ClientKey]) -> dict[ClientKey, Message]:
+    """The stored messages of several client keys (for a batch of sends): a Core lookup on
+    uq_messages_client_id per key (a row-value IN list would scan the index on SQLite), and
+    the rare replays loaded as messages."""
+    session.flush()  # Core statements do not autoflush
+    connection = session.connection()
+    stored: dict[ClientKey, Message] = {}
+    for key in set(keys):
+        conv_id, author_id, client_id = key
+        message_id = connection.execute(
+            _FIND_STORED, {"conv_id": conv_id, "author_id": author_id, "client_id": client_id}
+        ).scalar()
+        msg = session.get(Message, message_id) if message_id is not None else None
+        if msg is not None:
+            stored[key] = msg
+    return stored
+
+
+_FIND_STORED = select(Message.id).where(
+    Message.conversation_id == bindparam("conv_id"),
+    Message.author_id == bindparam("author_id"),
+    Message.client_id == bindparam("client_id"),
+)
+
+
 def post_message(
     session: Session,
     actor: Actor,
@@ -218,6 +274,7 @@ def post_message(
     max_chars: int = 4000,
     screener: Screener | None = None,
     lookup_first: bool = True,
+    stored: dict[ClientKey, Message] | None = None,
 ) -> tuple[Message, bool]:
     """Store a message; returns (message, created). The same client_id again is a replay.
 
@@ -225,37 +282,40 @@ def post_message(
     fails the INSERT on uq_messages_client_id (IntegrityError, the transaction is lost) and
     the caller retries with `lookup_first=True`. A draft refused before the INSERT is still
     answered as a replay when its client_id was stored, as with the lookup first.
+
+    `stored` is the caller's own lookup, for a batch of sends in one transaction (see
+    `find_stored`): it answers for the client_id instead of a query, and the new message is
+    added to it, so the same client_id twice in one batch is a replay too.
     """
     actor.require_scope("chat:write")
-    if lookup_first:
+    key = client_key(conv, actor, draft)
+    looked_up = stored is not None or lookup_first
+    if stored is not None:
+        previous = stored.get(key)
+    elif lookup_first:
         previous = find_by_client_id(session, conv.id, actor.user_id, draft.client_id)
-        if previous is not None:
-            return _replay(previous, draft), False
+    else:
+        previous = None
+    if previous is not None:
+        return _replay(previous, draft), False
     try:
         sender, role, payload, screening = _admit(
             session, actor, conv, draft, max_chars, screener
         )
     except (ChatError, NotFound):
-        if not lookup_first:
+        if not looked_up:
             previous = find_by_client_id(session, conv.id, actor.user_id, draft.client_id)
             if previous is not None:
                 return _replay(previous, draft), False
         raise
     msg = _store(session, actor, conv, draft, now, sender, role, payload, screening)
+    if stored is not None:
+        stored[key] = msg
     if screening is not None and screening.verdict == "flag" and sender == "agent":
         # rule SCR-D1: delivered, and queued for platform review.
         from shopdesk.store.reviews import queue_flag
 
         queue_flag(session, msg, conv.shop_id, screening.findings, now)
-    if sender == "buyer":
-        conv.buyer_has_written = True
-        if conv.waiting_since is None:
-            conv.waiting_since = now
-    elif sender == "agent":
-        conv.waiting_since = None
-        if conv.assigned_agent_id is None and role == "agent":
-            conv.assigned_agent_id = actor.user_id
-            conv.assigned_at = now
     return msg, True
 
 
@@ -308,12 +368,21 @@ def _store(
     payload: dict[str, Any] | None,
     screening: Screening | None,
 ) -> Message:
-    # The UPDATE locks the row; RETURNING every column gives the conversation's current state
-    # (what other senders committed meanwhile) without a second round-trip for a refresh.
+    # The UPDATE locks the row and makes the sender's changes to the conversation; RETURNING
+    # every column gives its current state (what other senders committed meanwhile) without a
+    # second round-trip for a refresh, and without an ORM flush of the changes later.
     # Core statements on the session's connection: pending ORM changes are flushed first.
     session.flush()
     connection = session.connection()
-    state = connection.execute(_NEXT_SEQ, {"conv_id": conv.id, "now": now}).one()
+    if sender == "buyer":
+        kind = "buyer"
+    elif sender == "agent":
+        kind = "agent" if role == "agent" else "shop"
+    else:
+        kind = "other"
+    state = connection.execute(
+        _NEXT_SEQ_BY_SENDER[kind], {"conv_id": conv.id, "now": now, "author": actor.user_id}
+    ).one()
     for key, value in zip(_CONV_KEYS, state, strict=True):
         set_committed_value(conv, key, value)
     values: dict[str, Any] = {

@@ -28,8 +28,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     if "poolclass" not in kwargs:
-        kwargs.update(pool_size=10, max_overflow=20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+        # No pre-ping (a SELECT 1 round trip on every checkout): a connection the server
+        # dropped fails its statement instead, the pool then replaces every connection made
+        # before, and the chat's send path retries its batch send by send. Connections are
+        # renewed after 30 minutes, before idle-connection killers usually strike.
+        kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(url, **kwargs)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

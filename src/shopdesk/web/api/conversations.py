@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, Literal
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any, Literal, cast
 
-import anyio
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from shopdesk.chat import chatbot, service
 from shopdesk.chat.assignment import assign_waiting, online_agents, shop_presence
+from shopdesk.chat.group_commit import GroupCommitter, Outcome
+from shopdesk.chat.service import ChatError
 from shopdesk.store.access import (
     Actor,
+    Forbidden,
     NotFound,
+    conversation_filter,
     get_conversation,
     visible_conversations,
 )
 from shopdesk.store.kb_repo import auto_only_clause
 from shopdesk.store.models import Conversation, Rating, Region, Shop, User
-from shopdesk.web.deps import DB, AppSettings, Clock, CurrentActor, resolve_caller
+from shopdesk.web.deps import DB, AppSettings, AuthError, Clock, CurrentActor, resolve_caller
+from shopdesk.web.errors import ApiError
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["conversations"])
 
 
@@ -143,108 +152,222 @@ def _conversation_for_send(db: Any, actor: Actor, conversation_id: int) -> tuple
     return row[0], row[1], row[2]
 
 
-def _send(
-    request: Request, conversation_id: int, body: MessageIn, lookup_first: bool = False
-) -> tuple[dict[str, Any], bool, list[int], bool]:
-    app = request.app
-    now = app.state.clock()
-    settings = app.state.settings
-    with app.state.sessions() as db, db.begin():
-        actor, display_name = resolve_caller(db, request, now)
-        conv, _shop, _region = _conversation_for_send(db, actor, conversation_id)
-        draft = service.Draft(
-            client_id=body.client_id, kind=body.kind, text=body.text,
-            attachment_id=body.attachment, product_id=body.product, order_id=body.order,
+@dataclass(slots=True)
+class _SendJob:
+    request: Request
+    conversation_id: int
+    body: MessageIn
+
+
+@dataclass(slots=True)
+class _Sent:
+    data: dict[str, Any]  # the stored message, as answered and pushed
+    created: bool
+    users: list[int]  # who is pushed the new message (empty for a replay)
+    offer_ticket: bool  # rule CHAT-5: nobody of the shop is online
+    bot_frames: list[dict[str, Any]] = field(default_factory=list)  # the chatbot's answers
+
+
+# Refusals are raised before a send writes anything (the caller, the conversation, the draft,
+# CHAT-3, screening), so a refused send in a batch leaves the others' transaction intact.
+_REFUSALS = (AuthError, NotFound, Forbidden, ChatError, ApiError)
+
+
+def _draft(body: MessageIn) -> service.Draft:
+    return service.Draft(
+        client_id=body.client_id, kind=body.kind, text=body.text,
+        attachment_id=body.attachment, product_id=body.product, order_id=body.order,
+    )
+
+
+_CONV_KEYS = tuple(attr.key for attr in inspect(Conversation).column_attrs)
+_CONV_COLUMNS = tuple(inspect(Conversation).attrs[key].columns[0] for key in _CONV_KEYS)
+_VISIBLE_ROWS: dict[tuple[str, int, tuple[int, ...]], Any] = {}
+_SHOPS_AND_REGIONS = (
+    select(Shop, Region)
+    .outerjoin(Region, Region.id == Shop.region_id)
+    .where(Shop.id.in_(bindparam("shop_ids", expanding=True)))
+)
+
+
+def _visible_conversation(db: Session, actor: Actor, conversation_id: int) -> Conversation:
+    """`get_conversation` for a batch: the same tenant filter (`conversation_filter`), read as
+    plain columns (a Core statement, built once per filter key) and attached to the session as
+    a loaded Conversation. That costs a fraction of an ORM query; a conversation the session
+    already holds (an earlier send of the batch) is returned as it is, as an ORM query would."""
+    key = (actor.kind, actor.user_id, tuple(sorted(actor.shop_roles)))
+    query = _VISIBLE_ROWS.get(key)
+    if query is None:
+        query = select(*_CONV_COLUMNS).where(
+            conversation_filter(actor), Conversation.id == bindparam("conversation_id")
         )
+        if len(_VISIBLE_ROWS) >= 10_000:
+            _VISIBLE_ROWS.clear()
+        _VISIBLE_ROWS[key] = query
+    row = db.connection().execute(query, {"conversation_id": conversation_id}).first()
+    if row is None:
+        raise NotFound("conversation")
+    held = db.identity_map.get(identity_key(Conversation, row[0]))
+    if held is not None:
+        return cast(Conversation, held)
+    conv = Conversation(**dict(zip(_CONV_KEYS, row, strict=True)))
+    make_transient_to_detached(conv)  # as if loaded: no history, nothing to flush
+    db.add(conv)
+    return conv
+
+
+def _after_store(
+    db: Session, app: Any, conv: Conversation, msg: Any, created: bool, now: datetime
+) -> tuple[list[int], bool, list[dict[str, Any]]]:
+    """Audience, ticket offer, assignment and chatbot of a stored message."""
+    if not created:
+        return [], False, []
+    settings = app.state.settings
+    # One query: the audience, who is online, and whether anything could be assigned
+    # (assign_waiting's three queries run only then; it would assign nothing else).
+    members, online, assignable = shop_presence(db, conv.shop_id)
+    offer_ticket = False
+    if msg.sender == "buyer":
+        if assignable:
+            assign_waiting(db, conv.shop_id, now, settings.agent_capacity)
+        offer_ticket = online == 0
+    # rules KB-7, EV-2: the chatbot answers or hands over; published after the commit.
+    bot_frames = chatbot.after_message(db, conv, msg, now, app)
+    return [conv.buyer_id, *members], offer_ticket, bot_frames
+
+
+def _send_alone(job: _SendJob, lookup_first: bool) -> _Sent:
+    """One send in its own transaction."""
+    app = job.request.app
+    now = app.state.clock()
+    with app.state.sessions() as db, db.begin():
+        actor, display_name = resolve_caller(db, job.request, now)
+        conv, _shop, _region = _conversation_for_send(db, actor, job.conversation_id)
         msg, created = service.post_message(
-            db, actor, conv, draft, now, max_chars=settings.max_message_chars,
+            db, actor, conv, _draft(job.body), now,
+            max_chars=app.state.settings.max_message_chars,
             screener=app.state.screener, lookup_first=lookup_first,
         )
-        offer_ticket = False
-        users: list[int] = []
-        if created:
-            # One query: the audience, who is online, and whether anything could be assigned
-            # (assign_waiting's three queries run only then; it would assign nothing else).
-            members, online, assignable = shop_presence(db, conv.shop_id)
-            users = [conv.buyer_id, *members]
-            if msg.sender == "buyer":
-                if assignable:
-                    assign_waiting(db, conv.shop_id, now, settings.agent_capacity)
-                offer_ticket = online == 0
-        # rules KB-7, EV-2: the chatbot answers or hands over; published after the commit.
-        request.state.bot_frames = chatbot.after_message(db, conv, msg, now, app) if created else []
+        users, offer_ticket, bot_frames = _after_store(db, app, conv, msg, created, now)
         data = service.message_json(msg)
         data["author_name"] = display_name  # the author is the caller (a replay: theirs too)
-        return data, created, users, offer_ticket
+        return _Sent(data, created, users, offer_ticket, bot_frames)
 
 
-def _send_with_retries(
-    request: Request, conversation_id: int, body: MessageIn
-) -> tuple[dict[str, Any], bool, list[int], bool]:
+def _send_alone_with_retries(job: _SendJob) -> Outcome[_Sent]:
     for attempt in range(3):
         try:
             # The first attempt does not look the client_id up: a replay (or the same
             # client_id stored concurrently, e.g. by another process) fails the INSERT on
             # uq_messages_client_id, and the next attempt finds it and answers with it.
-            return _send(request, conversation_id, body, lookup_first=attempt > 0)
-        except IntegrityError:
+            return Outcome(_send_alone(job, lookup_first=attempt > 0))
+        except IntegrityError as exc:
             if attempt == 2:
-                raise
+                return Outcome(error=exc)
+        except Exception as exc:
+            return Outcome(error=exc)
     raise AssertionError("unreachable")
 
 
-# Sends to one conversation are serialised in this process from before the seq increment until
-# the frame is published, so WebSocket clients receive a conversation's messages in seq order
-# (committing and publishing separately let a later seq overtake an earlier one). The lock is
-# an asyncio.Lock per conversation with waiters, held on the event loop: waiting costs no
-# worker thread, and publishing needs no hop back from the thread. The database row lock
-# serialises these sends anyway.
-_SEND_LOCKS_KEY = "conversation_send_locks"
+def _send_together(app: Any, jobs: list[_SendJob]) -> list[Outcome[_Sent]]:
+    """Every job of a batch in one transaction, in order. A refused job gets its refusal and
+    the others go on; any other failure rolls the whole batch back and raises."""
+    outcomes: list[Outcome[_Sent]] = [Outcome() for _ in jobs]
+    max_chars = app.state.settings.max_message_chars
+    screener = app.state.screener
+    with app.state.sessions() as db, db.begin():
+        admitted: list[tuple[int, Actor, str, Conversation, datetime]] = []
+        for i, job in enumerate(jobs):
+            now = app.state.clock()
+            try:
+                actor, display_name = resolve_caller(db, job.request, now)
+                conv = _visible_conversation(db, actor, job.conversation_id)
+            except _REFUSALS as exc:
+                outcomes[i].error = exc
+                continue
+            admitted.append((i, actor, display_name, conv, now))
+        # The batch's shops and regions in one query, for the screener's and chatbot's
+        # `session.get`s; referenced until the commit, as the identity map holds rows weakly.
+        _held = db.execute(
+            _SHOPS_AND_REGIONS, {"shop_ids": list({c.shop_id for _i, _a, _n, c, _t in admitted})}
+        ).all()
+        # One lookup for every client_id of the batch; a message stored by an earlier job of
+        # this batch is added to it, so a repeated client_id is answered as a replay.
+        stored = service.find_stored(
+            db, ((c.id, a.user_id, jobs[i].body.client_id) for i, a, _n, c, _t in admitted)
+        )
+        for i, actor, display_name, conv, now in admitted:
+            try:
+                msg, created = service.post_message(
+                    db, actor, conv, _draft(jobs[i].body), now,
+                    max_chars=max_chars, screener=screener, stored=stored,
+                )
+            except _REFUSALS as exc:
+                outcomes[i].error = exc
+                continue
+            users, offer_ticket, bot_frames = _after_store(db, app, conv, msg, created, now)
+            data = service.message_json(msg)
+            data["author_name"] = display_name
+            outcomes[i].value = _Sent(data, created, users, offer_ticket, bot_frames)
+    return outcomes
 
 
-@asynccontextmanager
-async def _conversation_turn(request: Request, conversation_id: int) -> AsyncIterator[None]:
-    state = request.app.state
-    locks: dict[int, tuple[asyncio.Lock, list[int]]] | None = getattr(state, _SEND_LOCKS_KEY, None)
-    if locks is None:
-        locks = {}
-        setattr(state, _SEND_LOCKS_KEY, locks)
-    entry = locks.get(conversation_id)
-    if entry is None:
-        entry = locks[conversation_id] = (asyncio.Lock(), [0])
-    lock, users = entry
-    users[0] += 1
+def _send_batch(app: Any, jobs: list[_SendJob]) -> list[Outcome[_Sent]]:
+    """Runs on the committer's worker thread; never raises."""
     try:
-        async with lock:
-            yield
-    finally:
-        users[0] -= 1
-        if users[0] == 0:
-            del locks[conversation_id]
+        return _send_together(app, jobs)
+    except Exception:
+        # A database error (a client_id stored meanwhile by another process, a dropped
+        # connection, ...) lost the batch's transaction: each send goes again on its own, so
+        # one send's failure neither loses nor reorders the others.
+        log.info("a batch of %d sends failed; sending them one by one", len(jobs),
+                 exc_info=True)
+        return [_send_alone_with_retries(job) for job in jobs]
 
 
-@router.post("/conversations/{conversation_id}/messages", status_code=201)
-async def post_message(
-    conversation_id: int, body: MessageIn, request: Request, response: Response
-) -> dict[str, Any]:
-    async with _conversation_turn(request, conversation_id):
-        # Shielded: once the message is being stored, its frames are published.
-        with anyio.CancelScope(shield=True):
-            data, created, users, offer_ticket = await run_in_threadpool(
-                _send_with_retries, request, conversation_id, body
-            )
-            if created:
-                broker = request.app.state.broker
-                frame = {"type": "message", "conversation": conversation_id, "message": data}
-                await broker.publish(users, frame)
-                for bot in getattr(request.state, "bot_frames", []):
-                    frame = {"type": "message", "conversation": conversation_id, "message": bot}
-                    await broker.publish(users, frame)
-    if not created:
-        response.status_code = 200
-    if offer_ticket:
-        response.headers["X-Shopdesk-Offer-Ticket"] = "1"
-    return data
+async def _publish_batch(app: Any, jobs: list[_SendJob], outcomes: Sequence[Outcome[_Sent]]
+                         ) -> None:
+    """Push the batch's new messages in the order their seqs were given."""
+    broker = app.state.broker
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        sent = outcome.value
+        if sent is None or not sent.created:
+            continue
+        conversation = job.conversation_id
+        await broker.publish(sent.users, {"type": "message", "conversation": conversation,
+                                          "message": sent.data})
+        for bot in sent.bot_frames:
+            await broker.publish(sent.users, {"type": "message", "conversation": conversation,
+                                              "message": bot})
+
+
+def send_committer(app: Any) -> GroupCommitter[_SendJob, _Sent]:
+    """The app's group committer for sends (see `shopdesk.chat.group_commit`). Sends share a
+    transaction while the previous one commits; a batch's frames are published before the
+    next batch's, so WebSocket clients receive a conversation's messages in seq order."""
+    committer: GroupCommitter[_SendJob, _Sent] | None = getattr(
+        app.state, "send_committer", None
+    )
+    if committer is None:
+        committer = app.state.send_committer = GroupCommitter(
+            partial(_send_batch, app), deliver=partial(_publish_batch, app)
+        )
+    return committer
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages", status_code=201, response_model=dict[str, Any]
+)
+async def post_message(conversation_id: int, body: MessageIn, request: Request) -> Response:
+    sent = await send_committer(request.app).submit(_SendJob(request, conversation_id, body))
+    # The response is serialised here: FastAPI's validation and encoding of a returned dict
+    # cost more than the JSON itself.
+    return Response(
+        json.dumps(sent.data, separators=(",", ":"), ensure_ascii=False),
+        status_code=201 if sent.created else 200,
+        media_type="application/json",
+        headers={"X-Shopdesk-Offer-Ticket": "1"} if sent.offer_ticket else None,
+    )
 
 
 class AssignIn(BaseModel):
@@ -275,8 +398,6 @@ def transfer(
 ) -> dict[str, Any]:
     conv = get_conversation(db, actor, conversation_id)
     if body.agent is None:
-        from shopdesk.web.errors import ApiError
-
         raise ApiError(422, "invalid_agent", "name the agent to transfer to")
     service.assign_to(db, actor, conv, body.agent, clock(), "transfer")
     return service.conversation_json(conv)
