@@ -3,7 +3,9 @@
 The fit uses generic features only (top similarity, margin to the second entry, coverage of
 the query by the KB vocabulary). Intents are split by sorted id: even positions fit, odd
 positions are held out; off-topic queries are split the same way (first half fits). Prints the
-coefficients to paste into shopdesk.knowledge.matcher and the held-out figures.
+coefficients to paste into shopdesk.knowledge.matcher, the held-out figures, and the threshold:
+the lowest of 0.3, 0.4, ... 0.9 whose held-out precision is at least PRECISION_FLOOR (the 0.95
+target plus one point of margin, since a shop's KB is not faq-dev).
 
     .venv/bin/python bench/kb_calibrate.py [--encoder]
 """
@@ -11,6 +13,7 @@ coefficients to paste into shopdesk.knowledge.matcher and the held-out figures.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -20,7 +23,8 @@ from shopdesk.knowledge.jsonl import parse_kb
 from shopdesk.knowledge.matcher import Matcher
 from shopdesk.knowledge.semantic import load_encoder
 
-DEV = Path("/work/shared/eval/faq-dev")
+DEV = Path(os.environ.get("SHOPDESK_FAQ_DEV", "/work/shared/eval/faq-dev"))
+PRECISION_FLOOR = 0.96
 
 
 def rows(matcher: Matcher, queries: list[dict[str, object]]) -> tuple[np.ndarray, np.ndarray]:
@@ -60,7 +64,8 @@ def main() -> None:
     x, y = rows(matcher, held_q)
     conf = 1.0 / (1.0 + np.exp(-(np.hstack([np.ones((len(x), 1)), x]) @ w)))
     is_off = np.asarray([q["expect"] is None for q in held_q])
-    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+    chosen = None
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         ans = conf >= t
         prec = y[ans].mean() if ans.any() else float("nan")
         cov = ans[~is_off].mean()
@@ -68,6 +73,9 @@ def main() -> None:
         print(
             f"held-out t={t:.1f} precision={prec:.3f} coverage={cov:.3f} off-topic abst={abst:.3f}"
         )
+        if chosen is None and prec >= PRECISION_FLOOR:
+            chosen = t
+    print(f"threshold: {chosen} (lowest with held-out precision >= {PRECISION_FLOOR})")
 
 
 if __name__ == "__main__":

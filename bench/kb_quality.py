@@ -33,6 +33,7 @@ from shopdesk.knowledge.matcher import Matcher
 from shopdesk.knowledge.model import Entry
 from shopdesk.knowledge.presets import seed_shop_kb
 from shopdesk.knowledge.semantic import Encoder, load_encoder
+from shopdesk.knowledge.text import features, features_of, tokens
 
 DEV = Path(os.environ.get("SHOPDESK_FAQ_DEV", "/work/shared/eval/faq-dev"))
 Answerer = Callable[[str], tuple[str | None, str | None]]  # query -> (top-1 entry, answer)
@@ -152,14 +153,28 @@ def synthetic_kb(base: Sequence[Entry], size: int = 1000, seed: int = 7) -> list
 
 
 def latency(matcher: Matcher, texts: Sequence[str]) -> dict[str, float]:
+    """Wall-clock and CPU-time p50/p99 per query.
+
+    On a shared machine the wall clock also counts the time other processes held the cores;
+    the process CPU time (all threads) is what one query costs, and is the figure to compare
+    with the target where the machine is busy (the load average is printed with it)."""
     for t in texts[:5]:
         matcher.match(t)
-    times = []
+    for cached in (features, features_of, tokens):  # the quality runs saw these texts already
+        cached.cache_clear()
+    wall, cpu = [], []
     for t in texts:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         matcher.match(t, top=3)
-        times.append((time.perf_counter() - start) * 1000.0)
-    return {"p50_ms": float(np.percentile(times, 50)), "p99_ms": float(np.percentile(times, 99))}
+        cpu.append((time.process_time() - cpu_start) * 1000.0)
+        wall.append((time.perf_counter() - start) * 1000.0)
+    return {
+        "p50_ms": float(np.percentile(wall, 50)),
+        "p99_ms": float(np.percentile(wall, 99)),
+        "cpu_p50_ms": float(np.percentile(cpu, 50)),
+        "cpu_p99_ms": float(np.percentile(cpu, 99)),
+        "load_avg_1m": os.getloadavg()[0],
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -191,8 +206,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         start = time.perf_counter()
         big_matcher = Matcher(big, enc)
         row["build_1000_s"] = time.perf_counter() - start
-        texts = lat_texts if enc is None else lat_texts[:300]
-        row |= latency(big_matcher, texts)
+        row |= latency(big_matcher, lat_texts)
         report[name] = row
     base = baseline(kb, rng.sample(fit, 300) if args.smoke else fit)
     base_row: dict[str, Any] = dict(quality(base, sample))
@@ -208,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 def print_table(report: dict[str, Any]) -> None:
     print(f"faq-dev: {report['queries']} queries, {report['kb_entries']} entries")
     head = f"{'matcher':<20}{'top1':>7}{'prec':>7}{'cover':>7}{'abst':>7}   held-out p/c/a"
-    print(head + f"{'thr':>6}{'p50 ms':>8}{'p99 ms':>8}")
+    print(head + f"{'thr':>6}{'p50 ms':>8}{'p99 ms':>8}{'cpu p50':>8}{'cpu p99':>8}")
     for name, r in report.items():
         if not isinstance(r, dict):
             continue
@@ -218,8 +232,10 @@ def print_table(report: dict[str, Any]) -> None:
         line += f"{h['abstention']:.3f}"
         if "p99_ms" in r:
             line += f"{r['threshold']:6.2f}{r['p50_ms']:8.2f}{r['p99_ms']:8.2f}"
+            line += f"{r['cpu_p50_ms']:8.2f}{r['cpu_p99_ms']:8.2f}  (load {r['load_avg_1m']:.1f})"
         print(line)
     print("targets             0.900  0.950  0.500  0.900                        p99 <= 20 ms")
+    print("latency: one query on a synthetic 1,000-entry KB; load = 1-minute load average, 2 cores")
 
 
 if __name__ == "__main__":

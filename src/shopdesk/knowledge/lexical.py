@@ -1,9 +1,13 @@
-"""Lexical index: TF-IDF cosine over word features and character n-grams (numpy only).
+"""Lexical index: TF-IDF cosine over word features and character n-grams (numpy, rapidfuzz).
 
 Each phrasing (the question and every similar phrasing, rule KB-1) is one document. A query's
-similarity to a document is the mean of two cosines: words and character n-grams. Query
+similarity to a document is the mean of two cosines: words and character n-grams. Document
+frequencies are counted per entry, not per phrasing: a word that all ten phrasings of one entry
+share is what tells that entry apart, and must not be discounted for being frequent. Query
 features the KB has never seen keep their (maximal) weight in the query norm, so text that is
-mostly about something else scores low — the basis of abstention on off-topic messages.
+mostly about something else scores low — the basis of abstention on off-topic messages. A query
+word the KB does not know is first corrected to a KB word one edit away (rapidfuzz, optimal
+string alignment, so "acnceling" → "canceling"), which keeps the word feature of a typo.
 """
 
 from __future__ import annotations
@@ -15,10 +19,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
-from shopdesk.knowledge.text import features
+from shopdesk.knowledge.text import features, features_of, is_word, tokens
 
 FloatArray = npt.NDArray[np.float64]
+# Shorter words are too often one edit from another real word ("cat" → "card"); two edits
+# pulled unrelated words onto KB words in the held-out check (bench/kb_crossval.py).
+TYPO_MIN_LENGTH = 4
+TYPO_MAX_EDITS = 1
+_FIX_CACHE = 10_000
 WORD_WEIGHT = 0.5  # share of the word cosine; the rest is the character n-gram cosine
 
 
@@ -42,12 +53,15 @@ def _tf(count: int) -> float:
     return 1.0 + math.log(count)
 
 
-def _build_group(docs: Sequence[Sequence[str]]) -> _Group:
-    n = len(docs)
+def _build_group(docs: Sequence[Sequence[str]], owners: Sequence[int]) -> _Group:
     counts = [Counter(doc) for doc in docs]
+    per_owner: dict[int, set[str]] = {}
+    for owner, c in zip(owners, counts, strict=True):
+        per_owner.setdefault(owner, set()).update(c)
     df: Counter[str] = Counter()
-    for c in counts:
-        df.update(c.keys())
+    for feats in per_owner.values():
+        df.update(feats)
+    n = len(per_owner)
     idf = {f: math.log((n + 1) / (d + 1)) + 1.0 for f, d in df.items()}
     rows: dict[str, tuple[list[int], list[float]]] = {}
     for i, c in enumerate(counts):
@@ -82,16 +96,37 @@ def _query_cosines(group: _Group, feats: Sequence[str], n_docs: int) -> tuple[Fl
 
 
 class LexicalIndex:
-    """Documents in, per-document similarities out."""
+    """Documents in, per-document similarities out.
 
-    def __init__(self, docs: Sequence[str]) -> None:
+    ``owners[i]`` is the entry document ``i`` belongs to (document frequencies count entries);
+    by default every document is its own entry.
+    """
+
+    def __init__(self, docs: Sequence[str], owners: Sequence[int] | None = None) -> None:
         feats = [features(d) for d in docs]
+        owners = range(len(docs)) if owners is None else owners
         self.n_docs = len(docs)
-        self._words = _build_group([f[0] for f in feats])
-        self._grams = _build_group([f[1] for f in feats])
+        self._vocab = sorted({t for d in docs for t in tokens(d) if is_word(t)})
+        self._known = frozenset(self._vocab)
+        self._fixes: dict[str, str] = {}
+        self._words = _build_group([f[0] for f in feats], owners)
+        self._grams = _build_group([f[1] for f in feats], owners)
+
+    def _fix(self, token: str) -> str:
+        if token in self._known or len(token) < TYPO_MIN_LENGTH or not is_word(token):
+            return token
+        fixed = self._fixes.get(token)
+        if fixed is None:
+            hit = process.extractOne(
+                token, self._vocab, scorer=OSA.distance, score_cutoff=TYPO_MAX_EDITS
+            )
+            fixed = hit[0] if hit is not None else token
+            if len(self._fixes) < _FIX_CACHE:
+                self._fixes[token] = fixed
+        return fixed
 
     def score(self, query: str) -> QueryScores:
-        words, grams = features(query)
+        words, grams = features_of(tuple(self._fix(t) for t in tokens(query)))
         w_sims, coverage = _query_cosines(self._words, words, self.n_docs)
         g_sims, _ = _query_cosines(self._grams, grams, self.n_docs)
         if not words:  # nothing but function words: rely on n-grams alone, halved

@@ -1,17 +1,20 @@
 """Text features for the matcher: English words, Chinese words (rjieba), character n-grams.
 
-Every feature is a string with a prefix: ``w:`` for a word (English stem or Chinese word) and
-``c:`` for a character n-gram. Words give precision, n-grams robustness to typos and to
-segmentation errors.
+Every feature is a string with a prefix: ``w:`` for a word (English Snowball stem or Chinese
+word) and ``c:`` for a character n-gram. Words give precision, n-grams robustness to typos and
+to segmentation errors. ``tokens`` and ``features_of`` are separate so that the index can
+correct misspelt words against its own vocabulary in between (lexical.py).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
 import rjieba
+import Stemmer
 
 from shopdesk.knowledge.zh_variants import to_simplified
 
@@ -45,7 +48,8 @@ ZH_STOP = frozenset(
 
 _ZH_PARTICLES = frozenset("的了吗呢吧啊呀哦嗯么嘛哈我你您")
 
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s")
+# PyStemmer objects are not thread-safe and the server matches from several threads.
+_STEMMERS = threading.local()
 
 
 def normalise(text: str) -> str:
@@ -58,14 +62,12 @@ def is_chinese(text: str) -> bool:
 
 
 def stem(word: str) -> str:
-    """A tiny suffix stripper: enough to join cancel/cancelling/cancelled, refund/refunds."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
-        word = word[:-1]  # cancell -> cancel, shipp -> ship
-    return word
+    """English Snowball (Porter 2) stem: cancel/cancelling/cancellation, modify/modified."""
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
+    result: str = stemmer.stemWord(word)
+    return result
 
 
 def _char_ngrams(word: str, n: int) -> list[str]:
@@ -76,11 +78,28 @@ def _char_ngrams(word: str, n: int) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
+def tokens(text: str) -> tuple[str, ...]:
+    """Normalised tokens: English words, digit runs, runs of Chinese characters."""
+    return tuple(_TOKEN.findall(normalise(text)))
+
+
+def is_word(token: str) -> bool:
+    """An English content word (what typo correction may rewrite)."""
+    return token.isalpha() and token.isascii() and token not in EN_STOP
+
+
+@lru_cache(maxsize=4096)
 def features(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(word features, character n-gram features) of a text, with repeats."""
+    return features_of(tokens(text))
+
+
+@lru_cache(maxsize=4096)
+def features_of(toks: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``features`` of already tokenised (and possibly corrected) text."""
     words: list[str] = []
     grams: list[str] = []
-    for token in _TOKEN.findall(normalise(text)):
+    for token in toks:
         if token.isdigit():
             words.append("w:#")  # any number: order ids must not dominate the match
         elif _CJK.match(token):
