@@ -93,3 +93,29 @@ def test_an_idle_committer_starts_at_once_and_a_cancelled_caller_does_not_cancel
 
     asyncio.run(scenario())
     assert ["gone"] in rec.batches or any("gone" in b for b in rec.batches)
+
+
+def test_exclusive_work_runs_between_batches_never_inside_one() -> None:
+    """A card tap (KB-4) writes and publishes on its own: it must not interleave with a batch's
+    commit and delivery, or the conversation's pushes would leave seq order."""
+    rec = Recorder()
+
+    async def scenario() -> list[str]:
+        committer: GroupCommitter[str, str] = GroupCommitter(rec.process, deliver=rec.deliver)
+        first = asyncio.create_task(committer.submit("first"))
+        await asyncio.sleep(0.01)  # the first batch is in flight, held by `release`
+
+        async def tap() -> str:
+            rec.delivered.append("TAP")
+            return "tapped"
+
+        tapped = asyncio.create_task(committer.exclusive(tap))
+        await asyncio.sleep(0.01)
+        assert rec.delivered == []  # waits for the batch in flight
+        rec.release.set()
+        assert await tapped == "tapped"
+        assert await first == "FIRST"
+        assert await committer.submit("after") == "AFTER"
+        return rec.delivered
+
+    assert asyncio.run(scenario()) == ["FIRST", "TAP", "AFTER"]

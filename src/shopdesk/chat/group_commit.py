@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 J = TypeVar("J")
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -51,6 +52,10 @@ class GroupCommitter(Generic[J, R]):
         self._waiting: list[tuple[J, asyncio.Future[R]]] = []
         self._runner: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        # Held while a batch is processed and delivered, and by `exclusive` work: other writers
+        # of the same conversations (e.g. FAQ card taps) then commit and publish between two
+        # batches, never inside one, so pushes stay in seq order.
+        self._order = asyncio.Lock()
         self.batches = 0  # how many batches ran (for tests and diagnostics)
 
     @property
@@ -58,12 +63,23 @@ class GroupCommitter(Generic[J, R]):
         """Jobs waiting for the next batch."""
         return len(self._waiting)
 
-    async def submit(self, job: J) -> R:
+    def _bind(self) -> asyncio.AbstractEventLoop:
         loop = asyncio.get_running_loop()
         if self.loop is not loop:
-            if self._runner is not None or self._waiting:
+            if self._runner is not None or self._waiting or self._order.locked():
                 raise RuntimeError("a busy GroupCommitter cannot change event loops")
             self.loop = loop  # idle: e.g. the app was started again under a new loop
+            self._order = asyncio.Lock()
+        return loop
+
+    async def exclusive(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` between two batches (it writes and publishes on its own)."""
+        self._bind()
+        async with self._order:
+            return await work()
+
+    async def submit(self, job: J) -> R:
+        loop = self._bind()
         future: asyncio.Future[R] = loop.create_future()
         self._waiting.append((job, future))
         if self._runner is None:
@@ -76,25 +92,26 @@ class GroupCommitter(Generic[J, R]):
         loop = asyncio.get_running_loop()
         try:
             while self._waiting:
-                batch = self._waiting[: self._max_batch]
-                del self._waiting[: self._max_batch]
-                jobs = [job for job, _ in batch]
-                try:
-                    outcomes = await loop.run_in_executor(None, self._process, jobs)
-                    if len(outcomes) != len(jobs):
-                        raise RuntimeError("process returned the wrong number of outcomes")
-                except BaseException as exc:  # a bug in `process`: fail this batch, go on
-                    log.exception("group commit batch failed")
-                    outcomes = [Outcome(error=exc) for _ in jobs]
-                    if isinstance(exc, asyncio.CancelledError):
-                        self._settle(batch, outcomes)
-                        raise
-                self.batches += 1
-                if self._deliver is not None:
+                async with self._order:
+                    batch = self._waiting[: self._max_batch]
+                    del self._waiting[: self._max_batch]
+                    jobs = [job for job, _ in batch]
                     try:
-                        await self._deliver(jobs, outcomes)
-                    except Exception:  # committed is committed: still answer the callers
-                        log.exception("delivering a committed batch failed")
+                        outcomes = await loop.run_in_executor(None, self._process, jobs)
+                        if len(outcomes) != len(jobs):
+                            raise RuntimeError("process returned the wrong number of outcomes")
+                    except BaseException as exc:  # a bug in `process`: fail this batch, go on
+                        log.exception("group commit batch failed")
+                        outcomes = [Outcome(error=exc) for _ in jobs]
+                        if isinstance(exc, asyncio.CancelledError):
+                            self._settle(batch, outcomes)
+                            raise
+                    self.batches += 1
+                    if self._deliver is not None:
+                        try:
+                            await self._deliver(jobs, outcomes)
+                        except Exception:  # committed is committed: still answer the callers
+                            log.exception("delivering a committed batch failed")
                 self._settle(batch, outcomes)
         finally:
             self._runner = None

@@ -7,13 +7,10 @@ its first KB access (KB-3). Import/export use the CONTRACTS §4 JSON Lines forma
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-import anyio.from_thread
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
@@ -39,6 +36,7 @@ from shopdesk.store.access import (
 from shopdesk.store.accounts import audit
 from shopdesk.store.models import Conversation, Message, Product, Shop, User
 from shopdesk.store.models_kb import KBEntry
+from shopdesk.web.api import conversations
 from shopdesk.web.deps import DB, Clock, CurrentActor, resolve_actor
 from shopdesk.web.errors import ApiError
 
@@ -439,17 +437,6 @@ class TapIn(BaseModel):
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
-def _send_lock(conversation_id: int) -> Any:
-    """The message endpoint's per-conversation lock, so WebSocket frames stay in seq order."""
-    from shopdesk.web.api import conversations
-
-    locks = getattr(conversations, "_SEND_LOCKS", None)
-    if not locks:
-        return contextlib.nullcontext()
-    lock: threading.Lock = locks[conversation_id % len(locks)]
-    return lock
-
-
 def _tap(
     request: Request, conversation_id: int, entry_key: str, body: TapIn
 ) -> tuple[dict[str, Any], list[int], bool]:
@@ -514,18 +501,6 @@ def _tap(
         return out, service.audience(db, conv), True
 
 
-def _tap_and_publish(
-    request: Request, conversation_id: int, entry_key: str, body: TapIn
-) -> tuple[dict[str, Any], bool]:
-    with _send_lock(conversation_id):
-        out, users, created = _tap(request, conversation_id, entry_key, body)
-        if created:
-            for data in (out["question"], out["answer"]):
-                frame = {"type": "message", "conversation": conversation_id, "message": data}
-                anyio.from_thread.run(request.app.state.broker.publish, users, frame)
-    return out, created
-
-
 @router.post("/conversations/{conversation_id}/cards/{entry_key}/tap", status_code=201)
 async def tap_card(
     conversation_id: int,
@@ -536,9 +511,19 @@ async def tap_card(
 ) -> dict[str, Any]:
     """The buyer tapped a card: the question is stored as the buyer's message and the card's
     answer as an automatic reply; both are pushed on the WebSocket."""
-    out, created = await run_in_threadpool(
-        _tap_and_publish, request, conversation_id, entry_key, body or TapIn()
-    )
+
+    async def tap_and_publish() -> tuple[dict[str, Any], bool]:
+        out, users, created = await run_in_threadpool(
+            _tap, request, conversation_id, entry_key, body or TapIn()
+        )
+        if created:
+            for data in (out["question"], out["answer"]):
+                frame = {"type": "message", "conversation": conversation_id, "message": data}
+                await request.app.state.broker.publish(users, frame)
+        return out, created
+
+    # Between two send batches, so the conversation's pushes stay in seq order.
+    out, created = await conversations.send_committer(request.app).exclusive(tap_and_publish)
     if not created:
         response.status_code = 200
     return out
