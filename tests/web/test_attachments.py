@@ -100,3 +100,18 @@ def test_refused_files_store_nothing(
     assert r.json()["code"] == code
     assert words in r.json()["message"]
     assert stored(settings) == (0, [])
+
+
+def test_a_pdf_uploaded_as_case_evidence_cannot_be_sent_as_a_chat_image(api: Api) -> None:
+    """Case evidence may be a PDF (POST /casework/files); the chat shows images only (CHAT-2)."""
+    from tests.web.test_casework_regions import blank_pdf, upload_file
+
+    pdf = upload_file(api, "buyer1", blank_pdf(1), "receipt.pdf")
+    assert pdf.status_code == 201, pdf.text
+    conv = api.open_conversation("buyer1", "a")
+    r = api.post("buyer1", f"/api/v1/conversations/{conv}/messages",
+                 {"client_id": "pdf-as-image", "kind": "image", "attachment": pdf.json()["id"]})
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "invalid_attachment"
+    assert "only an image" in r.json()["message"]
+    assert api.get("buyer1", f"/api/v1/conversations/{conv}/messages").json() == []

@@ -206,6 +206,12 @@ def _validate_draft(
             raise ChatError(
                 "an image message needs an attachment_id you uploaded", "invalid_attachment", 422
             )
+        if not att.content_type.startswith("image/"):
+            # Case evidence may be a PDF (POST /casework/files); chat shows images only.
+            raise ChatError(
+                "only an image can be sent in the chat; this file is "
+                f"{att.content_type}", "invalid_attachment", 422,
+            )
     if draft.kind == "product_card":
         if draft.product_id is None:
             raise ChatError("a product card needs product_id", "invalid_product", 422)
