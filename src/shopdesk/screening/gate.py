@@ -343,7 +343,7 @@ class Hits:
     def __init__(self, text: str, ok: frozenset[int]) -> None:
         self.text = text
         self.ok = ok
-        self._tokens: dict[str, frozenset[str]] = {}
+        self._tokens: dict[str, frozenset[bytes]] = {}
 
     def possible(self, gid: int) -> bool:
         """False only if the pattern ``gid`` cannot match the scanned text."""
@@ -353,11 +353,13 @@ class Hits:
         """False only if no pattern of ``group`` (pattern ids) can match."""
         return not group.isdisjoint(self.ok)
 
-    def tokens(self, token: re.Pattern[str]) -> frozenset[str]:
-        """The set of ``token`` matches in the text, computed once per text."""
-        got = self._tokens.get(token.pattern)
+    def tokens(self, key: str, table: bytes) -> frozenset[bytes]:
+        """The tokens of the (ASCII) text, computed once per text and token class ``key``:
+        ``table`` (for `bytes.translate`) keeps the token characters and turns every other
+        byte into a space, so the tokens are what `bytes.split` returns."""
+        got = self._tokens.get(key)
         if got is None:
-            got = self._tokens[token.pattern] = frozenset(token.findall(self.text))
+            got = self._tokens[key] = frozenset(self.text.encode().translate(table).split())
         return got
 
 
@@ -366,15 +368,19 @@ class WordCondition:
     decides results (not only speed), so it is computed exactly, from one tokenisation of
     the text shared by all conditions with the same token pattern."""
 
-    __slots__ = ("token", "words")
+    __slots__ = ("key", "table", "words")
 
     def __init__(self, words: Iterable[str], token: str) -> None:
-        self.words = frozenset(words)
-        self.token = re.compile(token + "+")
+        """``token``: a character class; a token is a maximal run of its characters."""
+        self.words = frozenset(w.encode() for w in words)
+        self.key = token
+        # (translate + split: ~1.5x faster than ``re.findall(token + "+")``, same tokens)
+        cls = re.compile(token)
+        self.table = bytes(c if c < 128 and cls.fullmatch(chr(c)) else 32 for c in range(256))
 
     def holds(self, hits: Hits) -> bool:
         text = hits.text
-        return not text.isascii() or not self.words.isdisjoint(hits.tokens(self.token))
+        return not text.isascii() or not self.words.isdisjoint(hits.tokens(self.key, self.table))
 
 
 def _ac_strings(lit: Lit) -> Iterator[str]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
-from shopdesk.screening.gate import GATE, Gated, WordCondition
+from shopdesk.screening.gate import GATE, PY_SPACE_CHARS, Gated, WordCondition
 from shopdesk.screening.model import Finding
 from shopdesk.screening.normalise import Normalised
 
@@ -386,6 +387,17 @@ _SEGMENT = re.compile(r"\s*[,，、.。!！?？;；~～\n]+\s*")
 
 
 _SEPARATORS = str.maketrans(dict.fromkeys(",，、.。!！?？;；~～", "\n"))
+_SEPARATORS_ASCII = bytes(10 if chr(c) in ",.!?;~" else c for c in range(256))
+# what ``str.strip`` removes from ASCII text (``bytes.strip`` alone keeps \x1c-\x1f)
+_ASCII_SPACE = "".join(c for c in PY_SPACE_CHARS if c.isascii()).encode()
+
+
+_S = TypeVar("_S", str, bytes)
+
+
+def _thrice(pieces: list[_S]) -> bool:
+    """Some piece occurs three times or more."""
+    return len(pieces) - len(set(pieces)) >= 2 and max(map(pieces.count, pieces)) >= 3
 
 
 def _repeated(t: str) -> bool:
@@ -394,12 +406,17 @@ def _repeated(t: str) -> bool:
     # stripped of spaces (only the text's own first/last segment may keep outer spaces, and
     # three equal segments include an inner one), so it needs a stripped piece between
     # separators that is >= 6 characters long and occurs three times.
-    pieces = [p for p in t.translate(_SEPARATORS).split("\n") if len(p) >= 6]
-    if len(pieces) < 3:
-        return False
-    pieces = [p for p in map(str.strip, pieces) if len(p) >= 6]
-    if len(pieces) - len(set(pieces)) < 2 or max(map(pieces.count, pieces)) < 3:
-        return False
+    # (ASCII text, most messages, as bytes: the same pieces, ~1.7x faster)
+    if t.isascii():
+        raw = [p for p in t.encode().translate(_SEPARATORS_ASCII).split(b"\n") if len(p) >= 6]
+        if len(raw) < 3 or not _thrice(
+            [p for p in (p.strip(_ASCII_SPACE) for p in raw) if len(p) >= 6]
+        ):
+            return False
+    else:
+        pieces = [p for p in t.translate(_SEPARATORS).split("\n") if len(p) >= 6]
+        if len(pieces) < 3 or not _thrice([p for p in map(str.strip, pieces) if len(p) >= 6]):
+            return False
     segs = [s for s in _SEGMENT.split(t) if len(s) >= 6 and "{{" not in s]
     return len(segs) >= 3 and max(segs.count(s) for s in set(segs)) >= 3
 
