@@ -26,6 +26,7 @@ from shopdesk.store.models import (
     Rating,
     User,
 )
+from shopdesk.store.types import iso
 
 _CONV_KEYS = tuple(attr.key for attr in inspect(Conversation).column_attrs)
 _MESSAGES = cast(Table, Message.__table__)
@@ -538,9 +539,6 @@ def message_json(msg: Message, author: User | None = None) -> dict[str, Any]:
 
 
 def conversation_json(conv: Conversation) -> dict[str, Any]:
-    def iso(d: datetime | None) -> str | None:
-        return d.isoformat().replace("+00:00", "Z") if d else None
-
     return {
         "id": conv.id,
         "shop": conv.shop_id,

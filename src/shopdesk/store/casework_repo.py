@@ -51,6 +51,7 @@ from shopdesk.store.models import (
     Timer,
 )
 from shopdesk.store.models_casework import Case, CaseEvent
+from shopdesk.store.types import iso
 
 log = logging.getLogger(__name__)
 
@@ -1000,10 +1001,6 @@ def broker_publisher(get_broker: Callable[[], Any]) -> Publisher:
 
 
 # ---------------------------------------------------------------- output
-
-
-def iso(d: datetime | None) -> str | None:
-    return d.isoformat().replace("+00:00", "Z") if d else None
 
 
 def case_json(row: Case, *, full: bool = True) -> dict[str, Any]:

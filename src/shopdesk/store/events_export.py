@@ -20,10 +20,7 @@ from shopdesk.store.models import (
     User,
     VacationPeriod,
 )
-
-
-def _iso(d: datetime | None) -> str | None:
-    return d.isoformat().replace("+00:00", "Z") if d else None
+from shopdesk.store.types import iso as _iso
 
 
 def _window(q: Select[Any], column: Any, since: datetime | None, until: datetime | None

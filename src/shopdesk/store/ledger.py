@@ -12,6 +12,7 @@ from shopdesk.policy.penalties import PenaltyDecision
 from shopdesk.store.access import MANAGER_ROLES, Actor, NotFound, shop_rows_filter
 from shopdesk.store.accounts import audit
 from shopdesk.store.models import Appeal, Attachment, LedgerEntry
+from shopdesk.store.types import iso
 
 
 class LedgerError(Exception):
@@ -131,10 +132,6 @@ def decide(
     audit(session, actor, "appeal.decide", "appeal", appeal.id, now=now, shop_id=appeal.shop_id,
           outcome=outcome)
     return reversal
-
-
-def iso(d: datetime | None) -> str | None:
-    return d.isoformat().replace("+00:00", "Z") if d else None
 
 
 def entry_json(e: LedgerEntry, reversed_by: dict[int, int]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from shopdesk.store.access import Actor, NotFound, get_conversation, shop_rows_f
 from shopdesk.store.accounts import audit
 from shopdesk.store.models import Attachment, ConversationEvent, Message
 from shopdesk.store.models_review import Review
+from shopdesk.store.types import iso
 
 REPORT_REASONS = ("abusive", "threatening", "extortion", "advertising")
 
@@ -117,9 +118,6 @@ def decide(session: Session, actor: Actor, review: Review, outcome: str, reason:
 
 
 def review_json(r: Review) -> dict[str, Any]:
-    def iso(d: datetime | None) -> str | None:
-        return d.isoformat().replace("+00:00", "Z") if d else None
-
     return {
         "id": r.id, "kind": r.kind, "shop": r.shop_id, "conversation": r.conversation_id,
         "message": r.message_id, "findings": r.findings, "reporter": r.reporter_id,

@@ -29,3 +29,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def iso(d: datetime | None) -> str | None:
+    """An instant as the API writes it: ISO 8601 in UTC with a `Z` (EV-1)."""
+    return d.isoformat().replace("+00:00", "Z") if d else None

@@ -23,6 +23,7 @@ from shopdesk.store.models import (
     User,
     VacationPeriod,
 )
+from shopdesk.store.types import iso
 from shopdesk.web.deps import DB, AppSettings, Clock, CurrentActor
 from shopdesk.web.errors import ApiError
 
@@ -38,10 +39,6 @@ def shop_hours(db: Any, shop: Shop) -> Hours:
         c.day for c in db.scalars(select(ClosedDate).where(ClosedDate.shop_id == shop.id))
     )
     return Hours(shop.timezone, windows, closed)
-
-
-def iso(d: datetime | None) -> str | None:
-    return d.isoformat().replace("+00:00", "Z") if d else None
 
 
 def shop_json(db: Any, shop: Shop, now: datetime) -> dict[str, Any]:
