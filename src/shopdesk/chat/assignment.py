@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shopdesk.store.models import Conversation, Membership
+from shopdesk.store.prepared import Statement, connection_of
 
 ASSIGNABLE_ROLES = ("agent", "admin", "owner")
 
@@ -73,8 +74,7 @@ def online_agents(session: Session, shop_id: int) -> int:
     )
 
 
-
-_PRESENCE = select(
+_PRESENCE = Statement(select(
     Membership.user_id,
     Membership.online,
     Membership.role,
@@ -85,16 +85,15 @@ _PRESENCE = select(
         Conversation.waiting_since.is_not(None),
     )
     .exists(),
-).where(Membership.shop_id == bindparam("shop_id"))
+).where(Membership.shop_id == bindparam("shop_id")))
 
 
 def shop_presence(session: Session, shop_id: int) -> tuple[list[int], int, bool]:
     """In one query: the shop's member ids, how many are online, and whether `assign_waiting`
     could assign anything (a waiting unassigned conversation and an online agent exist)."""
-    # A Core statement on the session's connection (an ORM execution costs several times
-    # more); pending ORM changes (assignments) are flushed first so that it sees them.
-    session.flush()
-    rows = session.connection().execute(_PRESENCE, {"shop_id": shop_id}).all()
+    # A prepared statement on the session's connection (an ORM execution costs several
+    # times more); pending ORM changes (assignments) are flushed first so that it sees them.
+    rows = _PRESENCE.all(connection_of(session), {"shop_id": shop_id})
     members = [uid for uid, _online, _role, _waiting in rows]
     online = sum(1 for _uid, on, _role, _waiting in rows if on)
     assignable = any(

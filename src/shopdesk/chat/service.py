@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shopdesk.store.access import Actor, NotFound, get_shop
@@ -26,6 +26,7 @@ from shopdesk.store.models import (
     Rating,
     User,
 )
+from shopdesk.store.prepared import Statement, connection_of, loaded
 from shopdesk.store.types import iso
 
 _CONV_KEYS = tuple(attr.key for attr in inspect(Conversation).column_attrs)
@@ -51,7 +52,7 @@ def _next_seq(**changes: Any) -> Any:
 # unanswered buyer message. A shop agent's: nobody waits any more, and an unassigned
 # conversation goes to the agent who answers; an owner's or admin's answer assigns nobody.
 # The platform's: only the seq moves on.
-_NEXT_SEQ_BY_SENDER = {
+_NEXT_SEQ_BY_SENDER = {kind: Statement(stmt) for kind, stmt in {
     "buyer": _next_seq(buyer_has_written=True, waiting_since=func.coalesce(_C.waiting_since, _NOW)),
     "agent": _next_seq(
         waiting_since=None,
@@ -62,8 +63,10 @@ _NEXT_SEQ_BY_SENDER = {
     ),
     "shop": _next_seq(waiting_since=None),
     "other": _next_seq(),
-}
-_INSERT_MESSAGE = _MESSAGES.insert().returning(_MESSAGES.c.id)
+}.items()}
+_MESSAGE_VALUES = ("conversation_id", "seq", "at", "sender", "sender_role", "author_id", "kind",
+                   "text", "attachment_id", "payload", "client_id", "screening")
+_INSERT_MESSAGE = Statement(_MESSAGES.insert().returning(_MESSAGES.c.id), _MESSAGE_VALUES)
 
 MESSAGE_KINDS = ("text", "sticker", "emoji", "image", "video", "product_card", "order_card")
 
@@ -250,25 +253,24 @@ def find_stored(session: Session, keys: Iterable[ClientKey]) -> dict[ClientKey, 
     """The stored messages of several client keys (for a batch of sends): a Core lookup on
     uq_messages_client_id per key (a row-value IN list would scan the index on SQLite), and
     the rare replays loaded as messages."""
-    session.flush()  # Core statements do not autoflush
-    connection = session.connection()
+    connection = connection_of(session)
     stored: dict[ClientKey, Message] = {}
     for key in set(keys):
         conv_id, author_id, client_id = key
-        message_id = connection.execute(
-            _FIND_STORED, {"conv_id": conv_id, "author_id": author_id, "client_id": client_id}
-        ).scalar()
-        msg = session.get(Message, message_id) if message_id is not None else None
+        row = _FIND_STORED.first(
+            connection, {"conv_id": conv_id, "author_id": author_id, "client_id": client_id}
+        )
+        msg = session.get(Message, row[0]) if row is not None else None
         if msg is not None:
             stored[key] = msg
     return stored
 
 
-_FIND_STORED = select(Message.id).where(
+_FIND_STORED = Statement(select(Message.id).where(
     Message.conversation_id == bindparam("conv_id"),
     Message.author_id == bindparam("author_id"),
     Message.client_id == bindparam("client_id"),
-)
+))
 
 
 def post_message(
@@ -379,17 +381,18 @@ def _store(
     # every column gives its current state (what other senders committed meanwhile) without a
     # second round-trip for a refresh, and without an ORM flush of the changes later.
     # Core statements on the session's connection: pending ORM changes are flushed first.
-    session.flush()
-    connection = session.connection()
+    connection = connection_of(session)
     if sender == "buyer":
         kind = "buyer"
     elif sender == "agent":
         kind = "agent" if role == "agent" else "shop"
     else:
         kind = "other"
-    state = connection.execute(
-        _NEXT_SEQ_BY_SENDER[kind], {"conv_id": conv.id, "now": now, "author": actor.user_id}
-    ).one()
+    state = _NEXT_SEQ_BY_SENDER[kind].first(
+        connection, {"conv_id": conv.id, "now": now, "author": actor.user_id}
+    )
+    if state is None:
+        raise NotFound("conversation")  # deleted meanwhile
     for key, value in zip(_CONV_KEYS, state, strict=True):
         set_committed_value(conv, key, value)
     values: dict[str, Any] = {
@@ -412,9 +415,10 @@ def _store(
     }
     # A Core INSERT (the ORM's unit of work costs more than the statement), then the row is
     # attached to the session as a persistent Message without another round-trip.
-    values["id"] = connection.execute(_INSERT_MESSAGE, values).scalar_one()
-    msg = Message(**values)
-    make_transient_to_detached(msg)
+    inserted = _INSERT_MESSAGE.first(connection, values)
+    assert inserted is not None  # INSERT … RETURNING gives its row
+    values["id"] = inserted[0]
+    msg = loaded(Message, values)
     session.add(msg)
     return msg
 

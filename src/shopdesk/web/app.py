@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shopdesk import __version__
 from shopdesk.chat.broker import Broker, make_broker
@@ -37,56 +36,11 @@ from shopdesk.web.api import (
 )
 from shopdesk.web.api import health as account_health
 from shopdesk.web.deps import utcnow
+from shopdesk.web.limits import BodyLimit
 from shopdesk.web.screening import check_text, make_screener
+from shopdesk.web.send_path import SendFastPath
 
 STATIC = Path(__file__).with_name("static")
-
-
-class BodyLimit:
-    """Refuse oversized request bodies before they are read into memory."""
-
-    def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
-        self.app, self.limit, self.upload_limit = app, limit, upload_limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.upload_limit if scope["path"].endswith("/attachments") else self.limit
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            await _too_large(send, limit)
-            return
-        seen = 0
-
-        async def limited() -> Any:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send, limit)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    import json
-
-    body = json.dumps({"code": "payload_too_large",
-                       "message": f"request bodies are limited to {limit:,} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _arm_evaluations(sessions: Any, now: datetime) -> None:
@@ -170,6 +124,7 @@ def create_app(
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
                        upload_limit=settings.max_attachment_bytes + 64 * 1024)
+    app.add_middleware(SendFastPath)  # outermost: before the body limit and the session
     return app
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,30 +27,41 @@ def error(status: int, code: str, message: str, **extra: object) -> JSONResponse
     return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
 
 
+def _auth(exc: AuthError) -> JSONResponse:
+    resp = error(exc.status, exc.code, str(exc))
+    if exc.status == 401:
+        resp.headers["WWW-Authenticate"] = "Bearer"
+    return resp
+
+
+# The refusals a request handler raises, and their JSON (the send fast path,
+# `shopdesk.web.send_path`, renders them outside FastAPI with this same table).
+_REFUSALS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
+    ApiError: lambda exc: error(exc.status, exc.code, str(exc)),
+    NotFound: lambda exc: error(404, "not_found", str(exc)),
+    Forbidden: lambda exc: error(403, exc.code, str(exc)),
+    AuthError: _auth,
+    ChatError: lambda exc: error(exc.status, exc.code, str(exc), **exc.extra),
+}
+
+
+def render(exc: Exception) -> JSONResponse | None:
+    """The JSON answer to a refusal, or None for any other exception (a server error)."""
+    for cls in type(exc).__mro__:
+        renderer = _REFUSALS.get(cls)
+        if renderer is not None:
+            return renderer(exc)
+    return None
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return error(exc.status, exc.code, str(exc))
+    async def _refusal(_: Request, exc: Exception) -> JSONResponse:
+        response = render(exc)
+        assert response is not None  # registered for the refusal types only
+        return response
 
-    @app.exception_handler(NotFound)
-    async def _nf(_: Request, exc: NotFound) -> JSONResponse:
-        return error(404, "not_found", str(exc))
-
-    @app.exception_handler(Forbidden)
-    async def _fb(_: Request, exc: Forbidden) -> JSONResponse:
-        return error(403, exc.code, str(exc))
-
-    @app.exception_handler(AuthError)
-    async def _auth(_: Request, exc: AuthError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        resp = error(exc.status, exc.code, str(exc))
-        if headers:
-            resp.headers.update(headers)
-        return resp
-
-    @app.exception_handler(ChatError)
-    async def _chat(_: Request, exc: ChatError) -> JSONResponse:
-        return error(exc.status, exc.code, str(exc), **exc.extra)
+    for cls in _REFUSALS:
+        app.add_exception_handler(cls, _refusal)
 
     @app.exception_handler(AccountError)
     async def _acct(_: Request, exc: AccountError) -> JSONResponse:
