@@ -31,7 +31,7 @@ from shopdesk.store.access import (
 )
 from shopdesk.store.kb_repo import auto_only_clause
 from shopdesk.store.models import Conversation, Rating, Region, Shop, User
-from shopdesk.store.prepared import PreparedCache, loaded
+from shopdesk.store.prepared import PreparedCache, Statement, loaded
 from shopdesk.web.deps import DB, AppSettings, AuthError, Clock, CurrentActor, resolve_caller
 from shopdesk.web.errors import ApiError
 
@@ -188,11 +188,38 @@ _VISIBLE_ROWS = PreparedCache(
         conversation_filter(actor), Conversation.id == bindparam("conversation_id")
     )
 )
-_SHOPS_AND_REGIONS = (
-    select(Shop, Region)
+_SHOP_KEYS = tuple(attr.key for attr in inspect(Shop).column_attrs)
+_REGION_KEYS = tuple(attr.key for attr in inspect(Region).column_attrs)
+_SHOP_AND_REGION = Statement(
+    select(*(inspect(Shop).attrs[k].columns[0] for k in _SHOP_KEYS),
+           *(inspect(Region).attrs[k].columns[0] for k in _REGION_KEYS))
     .outerjoin(Region, Region.id == Shop.region_id)
-    .where(Shop.id.in_(bindparam("shop_ids", expanding=True)))
+    .where(Shop.id == bindparam("shop_id"))
 )
+
+
+def _hold_shops(db: Session, shop_ids: set[int]) -> list[Any]:
+    """The shops and their regions into the session, for the screener's and the chatbot's
+    `session.get`s (built as loaded instances from prepared statements, cheaper than an ORM
+    query); the caller keeps the returned list until the commit, as the identity map holds
+    instances weakly."""
+    connection = db.connection()
+    held: list[Any] = []
+    for shop_id in shop_ids:
+        row = _SHOP_AND_REGION.first(connection, {"shop_id": shop_id})
+        if row is None:
+            continue
+        parts: tuple[tuple[type[Any], tuple[str, ...], tuple[Any, ...]], ...] = (
+            (Shop, _SHOP_KEYS, row[:len(_SHOP_KEYS)]),
+            (Region, _REGION_KEYS, row[len(_SHOP_KEYS):]),
+        )
+        for cls, keys, values in parts:
+            if values[0] is None or db.identity_map.get(identity_key(cls, values[0])):
+                continue
+            instance = loaded(cls, dict(zip(keys, values, strict=True)))
+            db.add(instance)
+            held.append(instance)
+    return held
 
 
 def _visible_conversation(db: Session, actor: Actor, conversation_id: int) -> Conversation:
@@ -287,9 +314,7 @@ def _send_together(app: Any, jobs: list[_SendJob]) -> list[Outcome[_Sent]]:
             admitted.append((i, actor, display_name, conv, now))
         # The batch's shops and regions in one query, for the screener's and chatbot's
         # `session.get`s; referenced until the commit, as the identity map holds rows weakly.
-        _held = db.execute(
-            _SHOPS_AND_REGIONS, {"shop_ids": list({c.shop_id for _i, _a, _n, c, _t in admitted})}
-        ).all()
+        _held = _hold_shops(db, {c.shop_id for _i, _a, _n, c, _t in admitted})
         # One lookup for every client_id of the batch; a message stored by an earlier job of
         # this batch is added to it, so a repeated client_id is answered as a replay.
         stored = service.find_stored(
