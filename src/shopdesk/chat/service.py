@@ -393,8 +393,10 @@ def _store(
     )
     if state is None:
         raise NotFound("conversation")  # deleted meanwhile
+    held = conv.__dict__
     for key, value in zip(_CONV_KEYS, state, strict=True):
-        set_committed_value(conv, key, value)
+        if key not in held or held[key] != value:  # most columns did not change
+            set_committed_value(conv, key, value)
     values: dict[str, Any] = {
         "conversation_id": conv.id,
         "seq": conv.last_seq,
@@ -413,14 +415,13 @@ def _store(
             else None
         ),
     }
-    # A Core INSERT (the ORM's unit of work costs more than the statement), then the row is
-    # attached to the session as a persistent Message without another round-trip.
+    # A prepared INSERT (the ORM's unit of work costs more than the statement); the message
+    # is built as loaded and not added to the session: it has no relationships, nothing
+    # changes it later, and adding it would cost as much as building it.
     inserted = _INSERT_MESSAGE.first(connection, values)
     assert inserted is not None  # INSERT … RETURNING gives its row
     values["id"] = inserted[0]
-    msg = loaded(Message, values)
-    session.add(msg)
-    return msg
+    return loaded(Message, values)
 
 
 def post_automatic(

@@ -44,9 +44,15 @@ class Prepared:
         self._names: tuple[str, ...] | None = (
             tuple(state.positiontup) if compiled.positional and state.positiontup else None
         )
-        self._binds: dict[str, Callable[[Any], Any]] = {
-            k: p for k, p in state.processors.items() if p is not None
-        }
+        # The statement's own processors, and those of IN lists expanded above.
+        processors = {**compiled._bind_processors, **state.processors}
+        self._binds: dict[str, Callable[[Any], Any]] = {}
+        for key, process in processors.items():
+            if process is None or key not in state.parameters:
+                continue
+            if not callable(process):  # a tuple-typed parameter: one processor per element
+                raise TypeError(f"parameter {key!r}: tuple types are not supported here")
+            self._binds[key] = process
         self._results: tuple[Callable[[Any], Any] | None, ...] = tuple(
             column.type._cached_result_processor(dialect, None)
             for column in compiled._result_columns or ()
