@@ -415,13 +415,15 @@ def _store(
             else None
         ),
     }
-    # A prepared INSERT (the ORM's unit of work costs more than the statement); the message
-    # is built as loaded and not added to the session: it has no relationships, nothing
-    # changes it later, and adding it would cost as much as building it.
+    # A prepared INSERT (the ORM's unit of work costs more than the statement), then the
+    # row is attached to the session as a persistent Message (callers may still change it,
+    # e.g. a card tap's payload) without another round-trip.
     inserted = _INSERT_MESSAGE.first(connection, values)
     assert inserted is not None  # INSERT … RETURNING gives its row
     values["id"] = inserted[0]
-    return loaded(Message, values)
+    msg = loaded(Message, values)
+    session.add(msg)
+    return msg
 
 
 def post_automatic(
