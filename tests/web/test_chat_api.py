@@ -253,3 +253,21 @@ def test_a_send_survives_the_database_dropping_its_connections(
     assert dropped and dropped >= 1
     r = api.send("buyer1", conv, "after", client_id="d2")
     assert r.status_code == 201 and r.json()["seq"] == 2
+
+
+def test_a_serving_process_is_warmed_and_its_startup_heap_frozen(settings: Settings) -> None:
+    import gc
+
+    from shopdesk.web.app import warm_up
+
+    app = create_app(settings)
+    try:
+        warm_up(app)
+        # Everything alive after start-up is out of the collector's walks (no long pauses
+        # under traffic), and the screening automata are already built.
+        assert gc.get_freeze_count() > 10_000
+        start = time.perf_counter()
+        app.state.check_text("Is my order shipped yet?", "buyer")
+        assert time.perf_counter() - start < 0.2
+    finally:
+        gc.unfreeze()

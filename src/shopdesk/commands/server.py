@@ -28,11 +28,13 @@ def _settings(**overrides: object) -> Settings:
 def _run(settings: Settings) -> None:
     import uvicorn
 
-    from shopdesk.web.app import create_app
+    from shopdesk.web.app import create_app, warm_up
 
+    app = create_app(settings)
+    warm_up(app)
     # No per-request access log line (it costs more CPU than some requests); uvloop and
     # httptools are chosen when installed (uvicorn's "auto"), as they are with our lock file.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+    uvicorn.run(app, host=settings.host, port=settings.port,
                 log_level="info", proxy_headers=True, access_log=False,
                 loop="auto", http="auto")
 
