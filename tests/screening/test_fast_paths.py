@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from shopdesk.screening import load_policy, screen_message
 from shopdesk.screening.detectors.phrases import _SEGMENT, _repeated
 from shopdesk.screening.gate import Hits, WordCondition
-from shopdesk.screening.normalise import _AT_WORD_HINT, _DOT_WORD, _DOT_WORD_HINT
+from shopdesk.screening.normalise import (
+    _AT_WORD_HINT,
+    _DOT_WORD,
+    _DOT_WORD_HINT,
+    View,
+    _fold,
+    _fold_char,
+)
 
 POLICY = load_policy("us")
 
@@ -69,3 +76,31 @@ def test_repeated_advertising_padded_with_control_characters() -> None:
     assert screen_message("buy cheap now. buy cheap now. buy later.", policy=POLICY).verdict == (
         "allow"
     )
+
+
+def _fold_reference(text: str) -> View:
+    """Character by character, each output character mapped to its source character."""
+    chars, starts, ends = [], [], []
+    for i, ch in enumerate(text):
+        for c in _fold_char(ch):
+            chars.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+    return View("".join(chars), tuple(starts), tuple(ends))
+
+
+_FOLD_BITS = ["Call", " ", "é", "’", "—", "Ｃａｌｌ", "①", "\u200b", "ﬁ", "а", "İ", "微信", "。"]
+_FOLD_BITS += ["\u0301"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FOLD_BITS), max_size=10).map("".join))
+def test_fold_fast_path_keeps_text_and_offsets(text: str) -> None:
+    # the fast path (one character out for each in: offsets are the identity) and the
+    # character-by-character path give the same text and the same original spans
+    got, ref = _fold(text), _fold_reference(text)
+    assert got.text == ref.text
+    n = len(ref.text)
+    assert [got.span(i, j) for i in range(n) for j in range(i + 1, n + 1)] == [
+        ref.span(i, j) for i in range(n) for j in range(i + 1, n + 1)
+    ]

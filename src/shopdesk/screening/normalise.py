@@ -96,9 +96,30 @@ def _identity(text: str) -> View:
     return View(text, None, None)
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table of `_fold_char`, filled on first use of each character;
+    ``irregular`` collects the characters that fold to other than one character."""
+
+    irregular: set[str] = set()  # (never emptied: a superset is still right)
+
+    def __missing__(self, cp: int) -> str:
+        if len(self) >= 65536:
+            self.clear()  # bounded memory, whatever text arrives
+        out = self[cp] = _fold_char(chr(cp))
+        if len(out) != 1:
+            self.irregular.add(chr(cp))
+        return out
+
+
+_FOLD = _FoldTable()
+
+
 def _fold(text: str) -> View:
     if text.isascii():
         return _identity(text.lower())
+    folded = text.translate(_FOLD)  # (fills the table for every character of the text)
+    if _FOLD.irregular.isdisjoint(text):
+        return _identity(folded)  # one character for each: offsets unchanged
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -167,8 +188,11 @@ _UNIT = re.compile(
 )
 
 
-# ``needs``: short regexes every match implies, spelled out as literals for the gate
-_MIXED_TOKEN_GATE = Gated(_MIXED_TOKEN, anchored=False, needs=[_LEET_TRIGGER.pattern])
+_MIXED_TOKEN_GATE = Gated(_MIXED_TOKEN, anchored=False)
+# a letter next to 0-9@$: every _MIXED_TOKEN match holds one. The gate checks it (its
+# prefilter of _MIXED_TOKEN, without the look-ahead, only asks for a digit); a rewrite
+# that finds no token returns the view unchanged, so no ``re`` search is needed first.
+_LEET_GID = GATE.register(_LEET_TRIGGER)
 
 
 def plain_view(folded: View, hits: Hits | None = None) -> View:
@@ -177,7 +201,7 @@ def plain_view(folded: View, hits: Hits | None = None) -> View:
     ``hits``: the gate's scan of ``folded.text`` (computed here when not given).
     """
     hits = hits or GATE.scan(folded.text)
-    if hits.possible(_MIXED_TOKEN_GATE.gid) and _LEET_TRIGGER.search(folded.text):
+    if hits.possible(_LEET_GID) and hits.possible(_MIXED_TOKEN_GATE.gid):
         return rewrite(folded, _MIXED_TOKEN, _unleet)
     return folded
 
@@ -200,7 +224,6 @@ _AT_WORD = re.compile(
 )
 # Necessary conditions (speed): a _DOT_WORD match is "dot"/点/"." then spaces and a TLD;
 # an _AT_WORD match is "at"/艾特/圈a/"@", spaces or a closing bracket, then a domain.
-_TLDS = _DOT_WORD.pattern[_DOT_WORD.pattern.index("(?=(?:") + 6 : _DOT_WORD.pattern.index(")\\b)")]
 
 
 class _LeadHint:
@@ -267,12 +290,8 @@ _ZH_NUM_GATE = GATE.register(_ZH_NUM_RUN)
 _DIGIT_LOOK_HINT = re.compile(r"[oli|]\d|\d[oli|]")  # the rewrite only runs where this occurs
 _DIGIT_LOOK_GATE = GATE.register(_DIGIT_LOOK_HINT)
 _DEFANG_GATE = GATE.register(_DEFANG)
-# every _SPACED match ("a b c d") holds " b c "
-_SPACED_GATE = GATE.register(
-    _SPACED, needs=[r"[ \u3000][a-z0-9@.:/\-_][ \u3000][a-z0-9@.:/\-_][ \u3000]"]
-)
-# the character before the TLD: ".", 点, 點 or a space ("dot" needs one: \bdot\b)
-_DOT_WORD_GID = GATE.register(_DOT_WORD, needs=[rf"(?:[.点點]|\s)(?:{_TLDS})"])
+_SPACED_GATE = GATE.register(_SPACED)
+_DOT_WORD_GID = GATE.register(_DOT_WORD)
 _AT_WORD_GID = GATE.register(_AT_WORD)
 
 

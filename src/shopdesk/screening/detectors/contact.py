@@ -90,7 +90,7 @@ def _host_ok(host: str, allow: frozenset[str]) -> bool:
 
 _EMAIL_SCAN = Gated(_EMAIL, anchored=False)
 _URL_SCAN = Gated(_URL, anchored=False)
-_BARE_SCAN = Gated(_BARE, anchored=False, needs=[_BARE_GATE.pattern])
+_BARE_SCAN = Gated(_BARE, anchored=False)
 
 
 def _urls_emails(norm: Normalised, allow: frozenset[str]) -> list[Finding]:
@@ -148,6 +148,7 @@ def _overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
 # --- numbers: phones, cards, accounts ------------------------------------------------------
 _RUN = Gated(re.compile(r"\+?\d(?:[\s.\-–()/,:_~*·•]{0,3}\d)+"))
 _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+_NON_DIGITS = re.compile(r"\D")
 LANG_REGIONS = {"zh": ("CN",), "zh-hans": ("CN",), "zh-hant": ("TW", "HK"), "es": ("ES", "MX")}
 _BANK_CONTEXT = re.compile(
     r"(?:card|bank|account|acct|iban|transfer|deposit|wire|routing|卡号|卡號|银行|銀行|账号|帳號|"
@@ -217,7 +218,14 @@ def _numbers(norm: Normalised, region: str, lang: str | None) -> list[Finding]:
         return out  # no digit at all
     if _count_digits(t) < 7:
         return out
-    ids = identifier_spans(t, norm.contact_hits)
+    ids: list[tuple[int, int]] | None = None  # identifier spans, found when first needed
+
+    def in_identifier(span: tuple[int, int]) -> bool:
+        nonlocal ids
+        if ids is None:
+            ids = identifier_spans(t, norm.contact_hits)
+        return _within(span, ids)
+
     regions: tuple[str, ...] = (region.upper(),)
     lk = (lang or "").lower()
     if lk in LANG_REGIONS:
@@ -226,7 +234,7 @@ def _numbers(norm: Normalised, region: str, lang: str | None) -> list[Finding]:
         regions += ("CN", "TW", "HK")
     for m in _RUN.finditer(t, norm.contact_hits):
         run = m.group(0)
-        digits = re.sub(r"\D", "", run)
+        digits = _NON_DIGITS.sub("", run)
         n = len(digits)
         if n < 7:
             continue
@@ -237,7 +245,7 @@ def _numbers(norm: Normalised, region: str, lang: str | None) -> list[Finding]:
         if (
             card
             and (bank_ctx or not ID_CONTEXT.search(before))
-            and not _within((i, j), ids)
+            and not in_identifier((i, j))
             and not (ean13_ok(digits) and not bank_ctx)
         ):
             out.append(_finding(norm, v, "bank_account", i, j, "bank card number"))
@@ -245,7 +253,7 @@ def _numbers(norm: Normalised, region: str, lang: str | None) -> list[Finding]:
         if bank_ctx and 8 <= n <= 19 and re.search(r"(?:account|acct|账号|帳號|cuenta)", before):
             out.append(_finding(norm, v, "bank_account", i, j, "bank account number"))
             continue
-        if n > 15 or _within((i, j), ids) or ID_CONTEXT.search(before):
+        if n > 15 or ID_CONTEXT.search(before) or in_identifier((i, j)):
             continue
         if _is_sequence(run):
             continue
@@ -269,7 +277,7 @@ _ROUTING = re.compile(
 
 
 _ROUTING_SCAN = Gated(_ROUTING)
-_IBAN_SCAN = Gated(_IBAN, anchored=False, needs=[r"[a-z]\d\d"])
+_IBAN_SCAN = Gated(_IBAN, anchored=False)
 
 
 def _iban(norm: Normalised) -> list[Finding]:
@@ -447,7 +455,7 @@ _STREET_WORDS = frozenset(
     ]
 )
 # Word prefilters for ASCII text (they decide results, not only speed), tokens being the
-# ``[a-z]+`` runs of the plain view; checked after the cheaper literal gate.
+# ``[a-z]+`` runs of the plain view; checked after the cheaper gate (gate.py).
 _APP_WORDS_COND = WordCondition(_APP_WORDS, "[a-z]")
 _PAY_WORDS_COND = WordCondition(_PAY_WORDS, "[a-z]")
 _STREET_WORDS_COND = WordCondition(_STREET_WORDS, "[a-z]")

@@ -32,10 +32,7 @@ PHONE_CONTEXT = re.compile(
 )
 
 
-_ID_SCANS = [
-    Gated(p, anchored=k not in (3, 7), needs=[r"[a-z]\d\d"] if k == 3 else ())
-    for k, p in enumerate(IDENTIFIER_PATTERNS)
-]
+_ID_SCANS = [Gated(p, anchored=k not in (3, 7)) for k, p in enumerate(IDENTIFIER_PATTERNS)]
 
 
 def identifier_spans(text: str, hits: Hits) -> list[tuple[int, int]]:
