@@ -17,6 +17,7 @@ path run on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -53,24 +54,29 @@ class Prepared:
             if not callable(process):  # a tuple-typed parameter: one processor per element
                 raise TypeError(f"parameter {key!r}: tuple types are not supported here")
             self._binds[key] = process
-        self._results: tuple[Callable[[Any], Any] | None, ...] = tuple(
-            column.type._cached_result_processor(dialect, None)
-            for column in compiled._result_columns or ()
-        )
-        self._convert = any(p is not None for p in self._results)
+        results = [column.type._cached_result_processor(dialect, None)
+                   for column in compiled._result_columns or ()]
+        # Only the columns that need converting are touched per row (most need none).
+        self._results = tuple((i, p) for i, p in enumerate(results) if p is not None)
+        # A C-level picker of the positional parameters in order (a tuple even for one).
+        self._pick: Callable[[Mapping[str, Any]], Any] | None = None
+        if self._names:
+            picker = itemgetter(*self._names)
+            self._pick = picker if len(self._names) > 1 else (lambda m: (picker(m),))
 
     def _parameters(self, values: Mapping[str, Any]) -> Any:
         merged = {**self._defaults, **values}
         for key, process in self._binds.items():
             merged[key] = process(merged[key])
-        if self._names is None:
-            return merged
-        return tuple(merged[name] for name in self._names)
+        return merged if self._pick is None else self._pick(merged)
 
     def _row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        if not self._convert:
+        if not self._results:
             return tuple(raw)
-        return tuple(v if p is None else p(v) for p, v in zip(self._results, raw, strict=True))
+        row = list(raw)
+        for i, process in self._results:
+            row[i] = process(row[i])
+        return tuple(row)
 
     def _execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
         parameters = self._parameters(values)
