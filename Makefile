@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-PYTEST_ARGS ?=
+# Two pytest workers (pytest-xdist): the suite is ~12 min instead of ~17 on 2 cores; each
+# worker gets its own PostgreSQL database. `make test PYTEST_ARGS=` runs it serially.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test venv lint typecheck lock bench-smoke clean
 
