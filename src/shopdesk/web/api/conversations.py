@@ -124,35 +124,6 @@ class MessageIn(BaseModel):
     order: int | None = None
 
 
-_SEND_QUERIES: dict[tuple[str, int, tuple[int, ...]], Any] = {}
-
-
-def _conversation_for_send(db: Any, actor: Actor, conversation_id: int) -> tuple[
-    Conversation, Shop | None, Region | None
-]:
-    """`get_conversation` that also loads the shop and its region in the same query, so the
-    screener's and the chatbot's `session.get(Shop/Region)` find them in the identity map
-    (the caller keeps references to them for the whole transaction). The statement depends
-    only on what `visible_conversations` filters by, so it is built once per such key."""
-    key = (actor.kind, actor.user_id, tuple(sorted(actor.shop_roles)))
-    query = _SEND_QUERIES.get(key)
-    if query is None:
-        query = (
-            visible_conversations(actor)
-            .add_columns(Shop, Region)
-            .outerjoin(Shop, Shop.id == Conversation.shop_id)
-            .outerjoin(Region, Region.id == Shop.region_id)
-            .where(Conversation.id == bindparam("conversation_id"))
-        )
-        if len(_SEND_QUERIES) >= 10_000:
-            _SEND_QUERIES.clear()
-        _SEND_QUERIES[key] = query
-    row = db.execute(query, {"conversation_id": conversation_id}).first()
-    if row is None:
-        raise NotFound("conversation")
-    return row[0], row[1], row[2]
-
-
 @dataclass(slots=True)
 class _SendJob:
     request: Request
@@ -268,7 +239,8 @@ def _send_alone(job: _SendJob, lookup_first: bool) -> _Sent:
     now = app.state.clock()
     with app.state.sessions() as db, db.begin():
         actor, display_name = resolve_caller(db, job.request, now)
-        conv, _shop, _region = _conversation_for_send(db, actor, job.conversation_id)
+        conv = _visible_conversation(db, actor, job.conversation_id)
+        _held = _hold_shops(db, {conv.shop_id})  # kept until the commit (weak identity map)
         msg, created = service.post_message(
             db, actor, conv, _draft(job.body), now,
             max_chars=app.state.settings.max_message_chars,
