@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from shopdesk.store.db import make_engine, make_sessionmaker
 from shopdesk.store.migrate import upgrade
 from shopdesk.store.models import Message, Region, Shop, User
-from shopdesk.store.prepared import PreparedCache, Statement, loaded
+from shopdesk.store.prepared import PreparedCache, Statement, load_into
 from tests.web.conftest import database_url, private_postgres  # noqa: F401  (fixtures)
 
 AT = datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)
@@ -100,14 +100,27 @@ def test_values_bound_at_build_time_are_kept_per_key(database_url: str) -> None:
         assert hit == [(shop,)] and miss == []
 
 
-def test_loaded_instances_have_an_identity_and_nothing_to_flush(
+def test_instances_loaded_into_a_session_behave_as_if_queried(
     database_url: str,  # noqa: F811
 ) -> None:
     engine, conv, author = _world(database_url)
-    with make_sessionmaker(engine)() as db, db.begin():
+    sessions = make_sessionmaker(engine)
+    with sessions() as db, db.begin():
         row = INSERT.first(db.connection(), _values(conv, author, "c2", None))
         assert row is not None
-        msg = loaded(Message, {**_values(conv, author, "c2", None), "id": row[0]})
-        db.add(msg)
-        assert not db.new and not db.dirty
+        values = {**_values(conv, author, "c2", None), "id": row[0]}
+        msg = load_into(db, Message, values)
+        # Persistent, clean, and what the session answers for its identity.
+        assert msg in db and not db.new and not db.dirty
         assert db.get(Message, row[0]) is msg
+        assert load_into(db, Message, values) is msg  # a second row: the held instance
+        # A change is tracked and flushed like any loaded instance's.
+        msg.text = "changed"
+        assert msg in db.dirty
+        # A column left out is expired and read when first used.
+        shop_id = db.scalar(select(Shop.id))
+        shop = load_into(db, Shop, {"id": shop_id, "name": "S"})
+        assert shop.timezone == "UTC"
+        assert shop.region.country == "US"  # relationships load lazily as usual
+    with sessions() as db:
+        assert db.scalar(select(Message.text).where(Message.id == row[0])) == "changed"

@@ -145,6 +145,9 @@ class HoldingScreener:
 def held_app(settings: Settings, world: World, clock: FakeClock, screener: HoldingScreener
              ) -> Iterator[Api]:
     app = create_app(settings, clock=clock, screener=screener)
+    # Batches on the committer's worker thread, as on PostgreSQL: holding one there keeps
+    # the event loop free to queue the next sends (an inline batch holds the loop itself).
+    app.state.inline_sessions = None
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, world)
 

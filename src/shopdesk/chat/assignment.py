@@ -3,13 +3,16 @@ oldest waiting conversation first; the rest wait in the shop's unassigned queue.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shopdesk.store.models import Conversation, Membership
-from shopdesk.store.prepared import Statement, connection_of
+from shopdesk.store.prepared import PreparedCache, connection_of
 
 ASSIGNABLE_ROLES = ("agent", "admin", "owner")
 
@@ -74,29 +77,48 @@ def online_agents(session: Session, shop_id: int) -> int:
     )
 
 
-_PRESENCE = Statement(select(
-    Membership.user_id,
-    Membership.online,
-    Membership.role,
-    select(Conversation.id)
-    .where(
-        Conversation.shop_id == bindparam("shop_id"),
+@dataclass
+class Presence:
+    """A shop's team as a send sees it: who is pushed its messages, how many are online
+    (none: CHAT-5 offers a ticket), whether an online member takes assignments, and whether
+    a conversation waits unassigned."""
+
+    members: list[int] = field(default_factory=list)
+    online: int = 0
+    agents_online: bool = False
+    waiting: bool = False
+
+
+def _presence_statement(n: int) -> Any:
+    waiting = select(Conversation.id).where(
+        Conversation.shop_id == Membership.shop_id,
         Conversation.assigned_agent_id.is_(None),
         Conversation.waiting_since.is_not(None),
-    )
-    .exists(),
-).where(Membership.shop_id == bindparam("shop_id")))
+    ).exists()
+    return select(
+        Membership.shop_id, Membership.user_id, Membership.online, Membership.role, waiting
+    ).where(Membership.shop_id.in_([bindparam(f"k{i}") for i in range(n)]))
 
 
-def shop_presence(session: Session, shop_id: int) -> tuple[list[int], int, bool]:
-    """In one query: the shop's member ids, how many are online, and whether `assign_waiting`
-    could assign anything (a waiting unassigned conversation and an online agent exist)."""
+_PRESENCE = PreparedCache(_presence_statement)
+
+
+def presence_of(session: Session, shop_ids: Sequence[int]) -> dict[int, Presence]:
+    """Several shops' presence in one query (a shop without members is still answered).
+    `assign_waiting` can assign something only when `agents_online` and `waiting`."""
+    out = {shop_id: Presence() for shop_id in shop_ids}
+    if not out:
+        return out
     # A prepared statement on the session's connection (an ORM execution costs several
     # times more); pending ORM changes (assignments) are flushed first so that it sees them.
-    rows = _PRESENCE.all(connection_of(session), {"shop_id": shop_id})
-    members = [uid for uid, _online, _role, _waiting in rows]
-    online = sum(1 for _uid, on, _role, _waiting in rows if on)
-    assignable = any(
-        on and role in ASSIGNABLE_ROLES and waits for _uid, on, role, waits in rows
-    )
-    return members, online, assignable
+    connection = connection_of(session)
+    statement = _PRESENCE.get(connection.dialect, len(out), len(out))
+    for shop_id, user_id, online, role, waiting in statement.all(
+        connection, {f"k{i}": shop_id for i, shop_id in enumerate(out)}
+    ):
+        presence = out[shop_id]
+        presence.members.append(user_id)
+        presence.online += bool(online)
+        presence.agents_online |= bool(online) and role in ASSIGNABLE_ROLES
+        presence.waiting |= bool(waiting)
+    return out

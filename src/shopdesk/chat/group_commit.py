@@ -5,7 +5,9 @@ commit, a connection checkout, a session and a hop to a worker thread each, and 
 concurrent writers queue on the database lock with sleeping back-off. `GroupCommitter` runs
 one batch at a time on a worker thread: a job submitted while a batch is in flight waits for
 the next batch, which takes every job waiting at that moment (up to `max_batch`). An idle
-committer starts a batch at once, so a lone request waits for nobody.
+committer starts a batch at once, so a lone request waits for nobody. A committer given an
+`inline` function first tries each batch on the event loop's own thread (no hop, no GIL
+hand-offs); that function gives up, rather than wait, when it cannot do the batch there.
 
 Each submitter awaits its own outcome, which is only set after its batch's `process` returned
 (for the send path: after the commit) and `deliver` ran for that batch. Batches are processed
@@ -41,12 +43,17 @@ class GroupCommitter(Generic[J, R]):
         self,
         process: Callable[[list[J]], Sequence[Outcome[R]]],
         *,
+        inline: Callable[[list[J]], Sequence[Outcome[R]] | None] | None = None,
         deliver: Callable[[list[J], Sequence[Outcome[R]]], Awaitable[None]] | None = None,
         max_batch: int = 256,
     ) -> None:
         """`process` runs on a worker thread and returns one outcome per job, in order; it
-        must not raise (a failure is an outcome). `deliver` runs on the event loop after it."""
+        must not raise (a failure is an outcome). `inline`, when given, is tried first on the
+        event loop's own thread: it returns the outcomes, or None when it could not do the
+        batch without waiting (nothing of it done), and `process` then does it on the thread.
+        `deliver` runs on the event loop after either."""
         self._process = process
+        self._inline = inline
         self._deliver = deliver
         self._max_batch = max_batch
         self._waiting: list[tuple[J, asyncio.Future[R]]] = []
@@ -57,6 +64,7 @@ class GroupCommitter(Generic[J, R]):
         # batches, never inside one, so pushes stay in seq order.
         self._order = asyncio.Lock()
         self.batches = 0  # how many batches ran (for tests and diagnostics)
+        self.inline_batches = 0  # how many of them `inline` did
 
     @property
     def queued(self) -> int:
@@ -97,7 +105,9 @@ class GroupCommitter(Generic[J, R]):
                     del self._waiting[: self._max_batch]
                     jobs = [job for job, _ in batch]
                     try:
-                        outcomes = await loop.run_in_executor(None, self._process, jobs)
+                        outcomes = self._try_inline(jobs)
+                        if outcomes is None:
+                            outcomes = await loop.run_in_executor(None, self._process, jobs)
                         if len(outcomes) != len(jobs):
                             raise RuntimeError("process returned the wrong number of outcomes")
                     except BaseException as exc:  # a bug in `process`: fail this batch, go on
@@ -118,6 +128,18 @@ class GroupCommitter(Generic[J, R]):
             if self._waiting:  # cancelled with jobs queued: they were never processed
                 waiting, self._waiting = self._waiting, []
                 self._settle(waiting, [Outcome(error=asyncio.CancelledError())] * len(waiting))
+
+    def _try_inline(self, jobs: list[J]) -> Sequence[Outcome[R]] | None:
+        if self._inline is None:
+            return None
+        try:
+            outcomes = self._inline(jobs)
+        except Exception:  # a bug in `inline`: the thread does the batch as usual
+            log.exception("inline group commit failed; processing the batch on a thread")
+            return None
+        if outcomes is not None:
+            self.inline_batches += 1
+        return outcomes
 
     @staticmethod
     def _settle(batch: list[tuple[J, asyncio.Future[R]]], outcomes: Sequence[Outcome[R]]) -> None:

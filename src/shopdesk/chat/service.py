@@ -26,7 +26,7 @@ from shopdesk.store.models import (
     Rating,
     User,
 )
-from shopdesk.store.prepared import Statement, connection_of, loaded
+from shopdesk.store.prepared import Statement, connection_of, load_into
 from shopdesk.store.types import iso
 
 _CONV_KEYS = tuple(attr.key for attr in inspect(Conversation).column_attrs)
@@ -421,8 +421,7 @@ def _store(
     inserted = _INSERT_MESSAGE.first(connection, values)
     assert inserted is not None  # INSERT … RETURNING gives its row
     values["id"] = inserted[0]
-    msg = loaded(Message, values)
-    session.add(msg)
+    msg = load_into(session, Message, values)
     return msg
 
 

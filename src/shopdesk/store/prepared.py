@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -161,11 +162,41 @@ class Statement:
         return self.on(connection).first(connection, values)
 
 
-def loaded(cls: type[T], values: Mapping[str, Any]) -> T:
-    """An instance of a mapped class as if loaded from a row of `values`: its constructor and
-    attribute events are skipped (a tenth of the cost of `cls(**values)`), it has an identity
-    and no changes to flush. Add it to a session to use it there."""
-    obj: T = manager_of_class(cls).new_instance()
-    obj.__dict__.update(values)
-    make_transient_to_detached(obj)
+def load_into(session: Session, cls: type[T], values: Mapping[str, Any]) -> T:
+    """The instance of a mapped class for a row of `values`, in `session` as if a query had
+    loaded it: what the ORM's own loader does for a new row (identity key, identity map; no
+    constructor, attribute or attach events), at a fifth of the cost of building it and
+    `Session.add`. An instance the session already holds is returned as it is, as a query
+    would. Columns missing from `values` are expired (loaded when first read). The identity
+    map holds instances weakly: keep a reference while you need it in the session."""
+    manager, pk, columns = _mapping(cls)
+    key = (cls, tuple([values[k] for k in pk]), None)
+    held = session.identity_map.get(key)
+    if held is not None:
+        return cast(T, held)
+    obj: T = manager.new_instance()
+    state = instance_state(obj)
+    state.dict.update(values)
+    state.key = key
+    missing = columns.difference(values)
+    if missing:
+        state._expire_attributes(state.dict, missing)
+    session._autobegin_t()
+    state.session_id = session.hash_key
+    session.identity_map._add_unpresent(state, key)
     return obj
+
+
+def _mapping(cls: type[Any]) -> tuple[Any, tuple[str, ...], frozenset[str]]:
+    """The class's instrumentation manager, primary-key attributes and column attributes."""
+    found = _MAPPINGS.get(cls)
+    if found is None:
+        mapper = inspect(cls)
+        keys = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+        found = _MAPPINGS[cls] = (
+            manager_of_class(cls), keys, frozenset(a.key for a in mapper.column_attrs)
+        )
+    return found
+
+
+_MAPPINGS: dict[type[Any], tuple[Any, tuple[str, ...], frozenset[str]]] = {}

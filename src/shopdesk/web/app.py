@@ -21,7 +21,7 @@ from shopdesk.config import Settings
 from shopdesk.jobs.loop import TimerLoop
 from shopdesk.jobs.registry import handlers
 from shopdesk.store.casework_repo import broker_publisher
-from shopdesk.store.db import make_engine, make_sessionmaker
+from shopdesk.store.db import make_engine, make_inline_writer, make_sessionmaker
 from shopdesk.web import errors, pages, pages_office, ws
 from shopdesk.web.api import (
     attachments,
@@ -78,6 +78,7 @@ def create_app(
     if not settings.secret_key:
         raise ValueError("SHOPDESK_SECRET_KEY is required to sign sessions")
     engine = make_engine(settings.resolved_database_url())
+    inline_writer = make_inline_writer(settings.resolved_database_url())
     the_broker = broker or make_broker(settings.redis_url)
 
     @asynccontextmanager
@@ -101,6 +102,8 @@ def create_app(
                 await loop.stop()
             await the_broker.stop()
             engine.dispose()
+            if inline_writer is not None:
+                inline_writer.dispose()
 
     app = FastAPI(
         title="shopdesk", version=__version__, lifespan=lifespan,
@@ -109,6 +112,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    # SQLite: the chat's send batches are written on the event loop's thread (web.api.sending)
+    app.state.inline_sessions = make_sessionmaker(inline_writer) if inline_writer else None
     app.state.clock = clock
     app.state.broker = the_broker
     app.state.screener = screener if screener is not None else default_screener(settings)

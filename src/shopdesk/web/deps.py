@@ -41,6 +41,10 @@ def get_clock(request: Request) -> Callable[[], datetime]:
 
 
 def get_db(request: Request) -> Iterator[Session]:
+    """A session in a transaction, committed when the endpoint returns. Used with
+    `scope="function"`: by default FastAPI runs a dependency's exit after the response has
+    been sent, so a client could be told "created" before the commit, or before a failed
+    commit, and read the old state with its next request."""
     factory: sessionmaker[Session] = request.app.state.sessions
     with factory() as session, session.begin():
         yield session
@@ -93,13 +97,13 @@ def resolve_caller(session: Session, request: Request, now: datetime) -> tuple[A
 
 def current_actor(
     request: Request,
-    session: Annotated[Session, Depends(get_db)],
+    session: Annotated[Session, Depends(get_db, scope="function")],
     clock: Annotated[Callable[[], datetime], Depends(get_clock)],
 ) -> Actor:
     return resolve_actor(session, request, clock())
 
 
-DB = Annotated[Session, Depends(get_db)]
+DB = Annotated[Session, Depends(get_db, scope="function")]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 Clock = Annotated[Callable[[], datetime], Depends(get_clock)]
 AppSettings = Annotated[Settings, Depends(get_settings)]

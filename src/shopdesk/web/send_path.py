@@ -4,7 +4,7 @@
 route matching, dependency solving and the session, exception and body-limit middlewares
 cost more CPU than storing and screening the message. `SendFastPath` answers that request
 when it carries a bearer token: it reads the body within the same limit, validates it with
-the route's own model, and ends in the route's own `conversations.send`; refusals are
+the route's own model, and ends in the route's own `sending.send`; refusals are
 rendered by `errors.render`, the table the app's exception handlers use.
 
 Everything else goes through the full app unchanged: other requests, a send with a cookie
@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shopdesk.web import errors
-from shopdesk.web.api import conversations
+from shopdesk.web.api import sending
 from shopdesk.web.limits import too_large
 
 _PATH = re.compile(r"/api/v1/conversations/([0-9]{1,18})/messages")
@@ -90,14 +90,14 @@ class SendFastPath:
             await too_large(send, limit)
             return
         try:
-            draft = conversations.MessageIn.model_validate_json(body)
+            draft = sending.MessageIn.model_validate_json(body)
         except ValidationError:
             await self.app(scope, _replay(body, receive), send)
             return
         request = Request(scope, receive)
         response: Any
         try:
-            response = await conversations.send(request, conversation_id, draft)
+            response = await sending.send(request, conversation_id, draft)
         except Exception as exc:
             response = errors.render(exc)
             if response is None:
