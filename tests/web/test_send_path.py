@@ -143,3 +143,41 @@ def test_only_bearer_json_sends_take_the_fast_path() -> None:
     assert send_path._takes(_scope(path="/api/v1/conversations/7/messages/1")) is None
     assert send_path._takes(_scope(path="/api/v1/conversations/-7/messages")) is None
     assert send_path._takes({"type": "websocket", "path": "/api/v1/ws", "headers": []}) is None
+
+
+def test_a_server_error_is_answered_as_the_app_answers_it(
+    settings: Any, world: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from shopdesk.chat import service
+    from shopdesk.web.app import create_app
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("the database vanished")
+
+    monkeypatch.setattr(service, "post_message", broken)
+    with TestClient(create_app(settings, clock=clock, screener=None),
+                    raise_server_exceptions=False) as client:
+        api = Api(client, world)
+        body = {"client_id": "c1", "text": "hi"}
+        fast, full = _both(api, monkeypatch,
+                           lambda conv, me, _other: _post(api, me, body)(conv))
+    assert fast.status_code == full.status_code == 500
+    assert fast.text == full.text == "Internal Server Error"
+    assert fast.headers["content-type"] == full.headers["content-type"]
+
+
+def test_websocket_pushes_use_the_servers_own_send(api: Api) -> None:
+    from shopdesk.web.ws import Push
+
+    conv = api.open_conversation("buyer1", "a")
+    agent = api.world.users["agent_a"]
+    with api.client.websocket_connect(f"/api/v1/ws?token={api.token('agent_a')}") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        sockets = api.client.app.state.broker.hub._sockets[agent]  # type: ignore[attr-defined]
+        assert sockets and all(isinstance(s, Push) for s in sockets)
+        assert api.send("buyer1", conv, "anyone there?").status_code == 201
+        frame = ws.receive_json()
+        assert frame["type"] == "message" and frame["conversation"] == conv
+        assert frame["message"]["text"] == "anyone there?"

@@ -55,14 +55,14 @@ class LocalHub:
             targets |= self._sockets.get(uid, set())
         if staff:
             targets |= self._staff
-        if not targets:
-            return
-        results = await asyncio.gather(
-            *(s.send_text(text) for s in targets), return_exceptions=True
-        )
-        for r in results:
-            if isinstance(r, Exception):
-                log.debug("dropping frame for a closing socket: %s", r)
+        # One after the other: a send only hands the frame to the socket's transport (the
+        # server's WebSocket protocol does not wait for the client), so a task per socket
+        # would cost more than it overlaps.
+        for socket in targets:
+            try:
+                await socket.send_text(text)
+            except Exception as exc:
+                log.debug("dropping frame for a closing socket: %s", exc)
 
 
 class Broker(Protocol):
@@ -71,6 +71,7 @@ class Broker(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     async def publish(self, user_ids: Iterable[int], frame: dict[str, Any]) -> None: ...
+    async def publish_text(self, user_ids: Iterable[int], text: str) -> None: ...
 
 
 class InProcessBroker:
@@ -84,7 +85,11 @@ class InProcessBroker:
         return None
 
     async def publish(self, user_ids: Iterable[int], frame: dict[str, Any]) -> None:
-        await self.hub.deliver(user_ids, json.dumps(frame), staff=True)
+        await self.publish_text(user_ids, json.dumps(frame))
+
+    async def publish_text(self, user_ids: Iterable[int], text: str) -> None:
+        """A frame already encoded as JSON."""
+        await self.hub.deliver(user_ids, text, staff=True)
 
 
 class RedisBroker:
@@ -126,7 +131,11 @@ class RedisBroker:
         await self._redis.aclose()
 
     async def publish(self, user_ids: Iterable[int], frame: dict[str, Any]) -> None:
-        envelope = {"users": list(user_ids), "frame": json.dumps(frame)}
+        await self.publish_text(user_ids, json.dumps(frame))
+
+    async def publish_text(self, user_ids: Iterable[int], text: str) -> None:
+        """A frame already encoded as JSON."""
+        envelope = {"users": list(user_ids), "frame": text}
         await self._redis.publish(CHANNEL, json.dumps(envelope))
 
 

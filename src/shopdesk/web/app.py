@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from shopdesk import __version__
 from shopdesk.chat.broker import Broker, make_broker
@@ -67,6 +68,12 @@ def _arm_evaluations(sessions: Any, now: datetime) -> None:
         ensure_scheduled(db, now)
 
 
+class ShopdeskApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # The chat's sends and pushes are handled before every middleware (web.send_path).
+        return SendFastPath(super().build_middleware_stack())
+
+
 def create_app(
     settings: Settings,
     *,
@@ -105,7 +112,7 @@ def create_app(
             if inline_writer is not None:
                 inline_writer.dispose()
 
-    app = FastAPI(
+    app = ShopdeskApp(
         title="shopdesk", version=__version__, lifespan=lifespan,
         openapi_url="/openapi.json", docs_url="/docs", redoc_url=None,
     )
@@ -145,7 +152,6 @@ def create_app(
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
                        upload_limit=settings.max_attachment_bytes + 64 * 1024)
-    app.add_middleware(SendFastPath)  # outermost: before the body limit and the session
     return app
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shopdesk.web import errors
@@ -75,11 +76,23 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return again
 
 
+RAW_SEND = "shopdesk.raw_send"  # scope key: the server's own send of a WebSocket connection
+
+
 class SendFastPath:
+    """Wraps the app's whole middleware stack (`web.app.ShopdeskApp`), FastAPI's own error,
+    telemetry and body-limit middlewares included, so that the chat's busiest traffic pays
+    none of them: sends with a bearer token, and the pushes on every WebSocket, which get
+    the server's `send` itself (`RAW_SEND`) instead of a chain of middleware wrappers."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+            await self.app(scope, receive, send)
+            return
         conversation_id = _takes(scope)
         if conversation_id is None:
             await self.app(scope, receive, send)
@@ -100,6 +113,9 @@ class SendFastPath:
             response = await sending.send(request, conversation_id, draft)
         except Exception as exc:
             response = errors.render(exc)
-            if response is None:
-                raise  # a server error, answered by the app's outer error middleware
+            if response is None:  # a server error: answered as the app's error middleware does
+                await PlainTextResponse("Internal Server Error", status_code=500)(
+                    scope, receive, send
+                )
+                raise
         await response(scope, receive, send)

@@ -13,14 +13,29 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select, update
+from starlette.types import Send
 
 from shopdesk.chat import service
 from shopdesk.chat.assignment import assign_waiting
 from shopdesk.store.access import Actor, NotFound, get_conversation
 from shopdesk.store.accounts import actor_for, actor_from_token
 from shopdesk.store.models import Membership, User
+from shopdesk.web.send_path import RAW_SEND
 
 router = APIRouter()
+
+
+class Push:
+    """Frames pushed to a connected WebSocket through the server's own send (see
+    `web.send_path.RAW_SEND`): the application's middlewares only pass them on."""
+
+    __slots__ = ("_send",)
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    async def send_text(self, data: str) -> None:
+        await self._send({"type": "websocket.send", "text": data})
 
 
 def _authenticate(ws: WebSocket) -> Actor | None:
@@ -80,7 +95,9 @@ async def websocket(ws: WebSocket) -> None:
         return
     await ws.accept()
     hub = ws.app.state.broker.hub
-    hub.add(actor.user_id, ws, staff=actor.is_staff)
+    raw_send = ws.scope.get(RAW_SEND)
+    socket: Any = ws if raw_send is None else Push(raw_send)
+    hub.add(actor.user_id, socket, staff=actor.is_staff)
     await run_in_threadpool(_set_presence, ws, actor, True)
     await ws.send_text(json.dumps({"type": "hello", "user": actor.user_id,
                                    "session": secrets.token_hex(4)}))
@@ -112,5 +129,5 @@ async def websocket(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        if hub.remove(actor.user_id, ws) == 0:
+        if hub.remove(actor.user_id, socket) == 0:
             await run_in_threadpool(_set_presence, ws, actor, False)

@@ -62,6 +62,13 @@ class _Sent:
     users: list[int]  # who is pushed the new message (empty for a replay)
     offer_ticket: bool  # rule CHAT-5: nobody of the shop is online
     bot_frames: list[dict[str, Any]] = field(default_factory=list)  # the chatbot's answers
+    encoded: str = ""
+
+    def json(self) -> str:
+        """`data` as JSON, encoded once for the answer and the push."""
+        if not self.encoded:
+            self.encoded = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
+        return self.encoded
 
 
 # Refusals are raised before a send writes anything (the caller, the conversation, the draft,
@@ -308,8 +315,9 @@ async def _publish_batch(app: Any, jobs: list[_SendJob], outcomes: Sequence[Outc
         if sent is None or not sent.created:
             continue
         conversation = job.conversation_id
-        await broker.publish(sent.users, {"type": "message", "conversation": conversation,
-                                          "message": sent.data})
+        # The frame around the answer's own JSON (encoded once for both).
+        frame = f'{{"type":"message","conversation":{int(conversation)},"message":{sent.json()}}}'
+        await broker.publish_text(sent.users, frame)
         for bot in sent.bot_frames:
             await broker.publish(sent.users, {"type": "message", "conversation": conversation,
                                               "message": bot})
@@ -336,7 +344,7 @@ async def send(request: Request, conversation_id: int, body: MessageIn) -> Respo
     # The response is serialised here: FastAPI's validation and encoding of a returned dict
     # cost more than the JSON itself.
     return Response(
-        json.dumps(sent.data, separators=(",", ":"), ensure_ascii=False),
+        sent.json(),
         status_code=201 if sent.created else 200,
         media_type="application/json",
         headers={"X-Shopdesk-Offer-Ticket": "1"} if sent.offer_ticket else None,
