@@ -205,6 +205,37 @@ def _send_alone_with_retries(job: _SendJob) -> Outcome[_Sent]:
     raise AssertionError("unreachable")
 
 
+class _Prescreened:
+    """The batch's text drafts screened one after the other before any is stored, then
+    answered from that when `post_message` asks. Screening the batch's messages together
+    costs a fraction of screening each between its statements: the screening engine's
+    tables stay in the CPU's caches (~12 µs a message, against ~100 µs when every message
+    first brings them back). A draft whose conversation had an earlier draft in the batch is
+    screened when it is stored, as a seller's is screened with the messages before it."""
+
+    def __init__(self, screener: service.Screener | None, db: Session,
+                 drafts: list[tuple[service.Draft, Actor, Conversation]]) -> None:
+        self._screener = screener
+        self._results: dict[int, service.Screening | None] = {}
+        if screener is None:
+            return
+        seen: set[int] = set()
+        for draft, actor, conv in drafts:
+            first = conv.id not in seen
+            seen.add(conv.id)
+            if first and draft.kind in _PLAIN_KINDS and draft.attachment_id is None:
+                self._results[id(draft)] = screener(db, draft, actor, conv)
+
+    def __call__(self, session: Session, draft: service.Draft, actor: Actor,
+                 conv: Conversation) -> service.Screening | None:
+        if id(draft) in self._results:
+            return self._results.pop(id(draft))
+        return self._screener(session, draft, actor, conv) if self._screener else None
+
+
+_PLAIN_KINDS = frozenset({"text", "emoji", "sticker"})
+
+
 def _send_together(app: Any, jobs: list[_SendJob], sessions: Any) -> list[Outcome[_Sent]]:
     """Every job of a batch in one transaction, in order. A refused job gets its refusal and
     the others go on; any other failure rolls the whole batch back and raises."""
@@ -236,11 +267,16 @@ def _send_together(app: Any, jobs: list[_SendJob], sessions: Any) -> list[Outcom
         stored = service.find_stored(
             db, ((c.id, a.user_id, jobs[i].body.client_id) for i, a, _n, c, _t in admitted)
         )
+        drafts = {i: _draft(jobs[i].body) for i, *_ in admitted}
+        screened = _Prescreened(screener, db, [
+            (drafts[i], actor, conv) for i, actor, _n, conv, _t in admitted
+        ])
+        stored_now: list[tuple[int, str, Any, bool, list[int], bool, list[dict[str, Any]]]] = []
         for i, actor, display_name, conv, now in admitted:
             try:
                 msg, created = service.post_message(
-                    db, actor, conv, _draft(jobs[i].body), now,
-                    max_chars=max_chars, screener=screener, stored=stored,
+                    db, actor, conv, drafts[i], now,
+                    max_chars=max_chars, screener=screened, stored=stored,
                 )
             except _REFUSALS as exc:
                 outcomes[i].error = exc
@@ -248,6 +284,8 @@ def _send_together(app: Any, jobs: list[_SendJob], sessions: Any) -> list[Outcom
             users, offer_ticket, bot_frames = _after_store(
                 db, app, batch, conv, msg, created, now
             )
+            stored_now.append((i, display_name, msg, created, users, offer_ticket, bot_frames))
+        for i, display_name, msg, created, users, offer_ticket, bot_frames in stored_now:
             data = service.message_json(msg)
             data["author_name"] = display_name
             outcomes[i].value = _Sent(data, created, users, offer_ticket, bot_frames)
