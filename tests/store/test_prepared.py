@@ -124,3 +124,23 @@ def test_instances_loaded_into_a_session_behave_as_if_queried(
         assert shop.region.country == "US"  # relationships load lazily as usual
     with sessions() as db:
         assert db.scalar(select(Message.text).where(Message.id == row[0])) == "changed"
+
+
+def test_held_or_get_answers_from_the_session_or_asks_the_database(
+    database_url: str,  # noqa: F811
+) -> None:
+    from sqlalchemy import event
+
+    from shopdesk.store.prepared import held_or_get
+
+    engine, _conv, _author = _world(database_url)
+    queries: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_a: queries.append(statement))
+    with make_sessionmaker(engine)() as db, db.begin():
+        shop_id = db.scalar(select(Shop.id))
+        queries.clear()
+        shop = held_or_get(db, Shop, shop_id)  # not held: one query
+        assert shop is not None and shop.name == "S" and len(queries) == 1
+        assert held_or_get(db, Shop, shop_id) is shop and len(queries) == 1  # held: none
+        assert held_or_get(db, Shop, -1) is None

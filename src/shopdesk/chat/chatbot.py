@@ -24,6 +24,7 @@ from shopdesk.knowledge.semantic import Encoder
 from shopdesk.knowledge.text import is_chinese
 from shopdesk.store import kb_repo
 from shopdesk.store.models import Conversation, Message, Rating, Shop
+from shopdesk.store.prepared import held_or_get
 
 _CACHE_LOCK = threading.Lock()
 
@@ -120,7 +121,7 @@ def after_message(
         return []
     if msg.sender != "buyer" or msg.kind not in ("text", "emoji", "sticker") or conv.handed_over:
         return []
-    shop = db.get(Shop, conv.shop_id)
+    shop = held_or_get(db, Shop, conv.shop_id)
     if shop is None or not shop.chatbot_enabled:
         return []
     from shopdesk.web.api.shops import shop_hours

@@ -41,11 +41,6 @@ class Prepared:
         # Parameters without a value are the ones each execution gives.
         required = {bp.key: None for bp in compiled.binds.values() if bp.required}
         state = compiled.construct_expanded_state(required)
-        self.sql = state.statement
-        self._defaults = {k: v for k, v in state.parameters.items() if k not in required}
-        self._names: tuple[str, ...] | None = (
-            tuple(state.positiontup) if compiled.positional and state.positiontup else None
-        )
         # The statement's own processors, and those of IN lists expanded above.
         processors = {**compiled._bind_processors, **state.processors}
         self._binds: dict[str, Callable[[Any], Any]] = {}
@@ -55,6 +50,15 @@ class Prepared:
             if not callable(process):  # a tuple-typed parameter: one processor per element
                 raise TypeError(f"parameter {key!r}: tuple types are not supported here")
             self._binds[key] = process
+        self.sql = state.statement
+        self._names: tuple[str, ...] | None = (
+            tuple(state.positiontup) if compiled.positional and state.positiontup else None
+        )
+        # Values bound at build time, converted once; the others each execution gives.
+        self._defaults = {
+            k: self._binds[k](v) if k in self._binds else v
+            for k, v in state.parameters.items() if k not in required
+        }
         results = [column.type._cached_result_processor(dialect, None)
                    for column in compiled._result_columns or ()]
         # Only the columns that need converting are touched per row (most need none).
@@ -66,9 +70,11 @@ class Prepared:
             self._pick = picker if len(self._names) > 1 else (lambda m: (picker(m),))
 
     def _parameters(self, values: Mapping[str, Any]) -> Any:
-        merged = {**self._defaults, **values}
-        for key, process in self._binds.items():
-            merged[key] = process(merged[key])
+        merged = dict(self._defaults)
+        binds = self._binds
+        for key, value in values.items():
+            process = binds.get(key)
+            merged[key] = value if process is None else process(value)
         return merged if self._pick is None else self._pick(merged)
 
     def _row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
@@ -185,6 +191,16 @@ def load_into(session: Session, cls: type[T], values: Mapping[str, Any]) -> T:
     state.session_id = session.hash_key
     session.identity_map._add_unpresent(state, key)
     return obj
+
+
+def held_or_get(session: Session, cls: type[T], ident: Any) -> T | None:
+    """`session.get` by a single-column primary key, answered from the identity map without
+    `get`'s own machinery when the session holds the instance (as the send path's batches
+    do for their shops and regions, see `load_into`)."""
+    held = session.identity_map.get((cls, (ident,), None))
+    if held is not None:
+        return cast(T, held)
+    return session.get(cls, ident)
 
 
 def _mapping(cls: type[Any]) -> tuple[Any, tuple[str, ...], frozenset[str]]:

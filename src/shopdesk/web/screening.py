@@ -13,13 +13,14 @@ from shopdesk.chat.service import Draft, Screener, Screening
 from shopdesk.screening import ConversationScreener, load_policy, screen_message
 from shopdesk.store.access import Actor
 from shopdesk.store.models import Attachment, Conversation, Message, Region, Shop
+from shopdesk.store.prepared import held_or_get
 
 CONTEXT_MESSAGES = 2  # earlier messages replayed so split contact details are seen
 
 
 def _region(session: Session, conv: Conversation) -> str:
-    shop = session.get(Shop, conv.shop_id)
-    region = session.get(Region, shop.region_id) if shop else None
+    shop = held_or_get(session, Shop, conv.shop_id)
+    region = held_or_get(session, Region, shop.region_id) if shop else None
     return region.country if region else "US"
 
 
